@@ -1,0 +1,241 @@
+"""One clip, start to finish: probe → ffmpeg → partial file → verify → rename → record.
+
+The record is the truth about a clip: a proxy is reused only when its record says it was
+verified for exactly this command and this source (size and mtime, never a hash), and the
+file on disk is the one the record describes."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import os
+import shlex
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from ._argv import SourceFacts, build_argv
+from ._errors import ClipError, FFmpegError, OutputConflictError, ProbeError
+from ._ffmpeg import describe_exit, ffmpeg_version, run_ffmpeg, stderr_tail
+from ._formats import MXF_RATES, Codec, Container, describe_rates, dnxhd_bitrate, format_rate
+from ._plan import Plan, PlannedClip
+from ._probe import MediaInfo, probe
+from ._records import ClipExecutionResult, ClipStatus, read_clip_record, write_clip_record
+from ._signals import signal_of
+from ._verify import verify_output
+
+ProgressFn = Callable[[float, float | None], None]  # (seconds done, total seconds)
+
+
+def _stat(path: Path) -> os.stat_result | None:
+    try:
+        return path.stat()
+    except OSError:
+        return None
+
+
+def current_record(clip: PlannedClip) -> ClipExecutionResult | None:
+    """The clip's record when its proxy can be reused as it is, else None."""
+    record = read_clip_record(clip.record)
+    if (
+        record is None
+        or record.status is not ClipStatus.COMPLETED
+        or record.fingerprint != clip.fingerprint
+        or not record.verification.get("ok")
+    ):
+        return None
+    source, output = _stat(clip.source), _stat(clip.output)
+    if source is None or output is None:
+        return None
+    if (source.st_size, source.st_mtime_ns) != (record.source_size_bytes, record.source_mtime_ns):
+        return None
+    if (output.st_size, output.st_mtime_ns) != (record.output_size_bytes, record.output_mtime_ns):
+        return None
+    return record
+
+
+def owned_by_rproxy(clip: PlannedClip) -> bool:
+    """Is the file at the output path one that rproxy recorded as its proxy? Its own record
+    first; then the records of other jobs in the same output folder (editing a spec changes
+    its job id, and the proxies it made before are still rproxy's to replace)."""
+    output = _stat(clip.output)
+    if output is None:
+        return False
+    found = (output.st_size, output.st_mtime_ns)
+    record = read_clip_record(clip.record)
+    if record is not None and record.output_path == str(clip.output):
+        return (record.output_size_bytes, record.output_mtime_ns) == found
+    return found in _recorded_outputs(clip.record.parent.parent.parent).get(str(clip.output), ())
+
+
+@functools.lru_cache(maxsize=16)
+def _recorded_outputs(state_root: Path) -> dict[str, set[tuple[int | None, int | None]]]:
+    """output path → (size, mtime_ns) of every proxy any job's records in `state_root` claim.
+    Read once per run (cleared by forget_recorded_outputs): a job edited into a new job id
+    would otherwise re-read every record for every clip."""
+    index: dict[str, set[tuple[int | None, int | None]]] = {}
+    for path in state_root.glob("*/clips/*.json"):
+        record = read_clip_record(path)
+        if record is not None and record.output_size_bytes is not None:
+            index.setdefault(record.output_path, set()).add(
+                (record.output_size_bytes, record.output_mtime_ns))
+    return index
+
+
+def forget_recorded_outputs() -> None:
+    _recorded_outputs.cache_clear()
+
+
+def source_limits(plan: Plan, source: MediaInfo) -> SourceFacts:
+    """Limits that depend on the source, checked before ffmpeg runs; facts for the argv."""
+    fmt = plan.fmt
+    rate = fmt.rate or source.rate
+    if fmt.container is Container.MXF and fmt.rate is None and (
+        source.rate not in MXF_RATES
+    ):
+        found = format_rate(source.rate) if source.rate else "unknown/variable"
+        raise ProbeError(f"MXF needs a standard constant frame rate ({describe_rates(MXF_RATES)})"
+                         f"; the source runs at {found} fps: use fps_mode 'cfr' or another "
+                         "container")
+    if fmt.codec is Codec.DNXHD and (
+        rate is None or dnxhd_bitrate(fmt.width, fmt.height, rate) is None
+    ):
+        found = format_rate(rate) if rate else "unknown"
+        raise ProbeError(f"DNxHD at {fmt.width}x{fmt.height} has no bitrate for {found} fps; "
+                         "use fps_mode 'cfr' with a standard rate, or dnxhr")
+    return SourceFacts(rate=source.rate, timecode=source.timecode,
+                       interlaced=source.interlaced, top_field_first=source.top_field_first)
+
+
+@dataclass
+class _Attempt:
+    """What is known so far about a clip being run, for its record."""
+
+    argv: list[str] | None = None
+    exit_code: int | None = None
+    stderr: str = ""
+    verification: dict[str, object] | None = None
+    probe: dict[str, object] | None = None
+
+
+def _remove(path: Path) -> None:
+    with contextlib.suppress(FileNotFoundError):
+        path.unlink()
+
+
+def run_clip(
+    plan: Plan,
+    clip: PlannedClip,
+    ffmpeg: str,
+    progress: ProgressFn | None = None,
+) -> ClipExecutionResult:
+    """Make (or reuse) one proxy and write its record. Returns the record; a failure is a
+    FAILED record, not an exception. KeyboardInterrupt (and SIGTERM) stop ffmpeg, write an
+    interrupted FAILED record, and propagate."""
+    reused = current_record(clip)
+    if reused is not None:
+        return reused.model_copy(update={"up_to_date": True})
+
+    started = datetime.now(UTC)
+    attempt = _Attempt()
+    try:
+        _encode(plan, clip, ffmpeg, attempt, progress)
+    except ClipError as exc:
+        return _finish(clip, started, attempt, ffmpeg, failure=exc.reason,
+                       verification=exc.details or attempt.verification)
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        return _finish(clip, started, attempt, ffmpeg,
+                       failure=f"write error: {exc.strerror or exc}{where}")
+    except KeyboardInterrupt as exc:
+        name = signal.Signals(signal_of(exc)).name
+        _finish(clip, started, attempt, ffmpeg, failure=f"interrupted by {name}")
+        raise
+    return _finish(clip, started, attempt, ffmpeg)
+
+
+def _encode(plan: Plan, clip: PlannedClip, ffmpeg: str, attempt: _Attempt,
+            progress: ProgressFn | None) -> None:
+    if clip.output.exists() and not owned_by_rproxy(clip):
+        raise OutputConflictError(
+            f"refusing to overwrite {clip.output}: rproxy did not make this file for clip "
+            f"{clip.index}; move or delete it, or change naming_template")
+    before = _stat(clip.source)
+    source = probe(clip.source)
+    attempt.probe = source.to_json()
+    facts = source_limits(plan, source)
+
+    clip.partial.parent.mkdir(parents=True, exist_ok=True)
+    _remove(clip.partial)  # a leftover of a killed run: never trusted, never reused
+    argv = build_argv(ffmpeg, clip.source, clip.partial, plan.fmt, facts)
+    attempt.argv = argv
+    total = source.duration_s
+    on_progress = (lambda done: progress(done, total)) if progress else None
+    run = run_ffmpeg(argv, plan.spec.clip_timeout_s, on_progress)
+    attempt.exit_code = run.exit_code
+    attempt.stderr = run.stderr
+    if run.exit_code != 0 or run.timed_out:
+        raise FFmpegError(
+            f"{describe_exit(run, plan.spec.clip_timeout_s)}: {stderr_tail(run.stderr, 3)}",
+            index=clip.index, argv=argv, exit_code=run.exit_code,
+            stderr_tail=stderr_tail(run.stderr))
+    after = _stat(clip.source)
+    if before is None or after is None or (before.st_size, before.st_mtime_ns) != (
+            after.st_size, after.st_mtime_ns):
+        raise ProbeError(f"source changed or disappeared during encoding: {clip.source}")
+    attempt.verification = verify_output(clip.partial, plan.fmt, source)
+    clip.output.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(clip.partial, clip.output)
+
+
+def _finish(
+    clip: PlannedClip,
+    started: datetime,
+    attempt: _Attempt,
+    ffmpeg: str,
+    *,
+    failure: str | None = None,
+    verification: dict[str, object] | None = None,
+) -> ClipExecutionResult:
+    if failure is not None:
+        _remove(clip.partial)
+        # A proxy of ours from an earlier run is stale now (that is why we re-ran): leave no
+        # out-of-date proxy beside a FAILED record. A file that is not ours is never touched.
+        if owned_by_rproxy(clip):
+            _remove(clip.output)
+    finished = datetime.now(UTC)
+    source, output = _stat(clip.source), _stat(clip.output) if failure is None else None
+    try:
+        version = ffmpeg_version(ffmpeg)
+    except ClipError:
+        version = None
+    except Exception:
+        version = None
+    record = ClipExecutionResult(
+        index=clip.index,
+        source_path=str(clip.source),
+        output_path=str(clip.output),
+        status=ClipStatus.FAILED if failure else ClipStatus.COMPLETED,
+        ffmpeg_command=attempt.argv,
+        command_line=shlex.join(attempt.argv) if attempt.argv else None,
+        exit_code=attempt.exit_code,
+        output_exists=output is not None,
+        output_size_bytes=output.st_size if output else None,
+        output_mtime_ns=output.st_mtime_ns if output else None,
+        failure_reason=failure,
+        stderr=attempt.stderr,
+        started_at=started,
+        finished_at=finished,
+        duration_s=round((finished - started).total_seconds(), 3),
+        verification=dict(verification or attempt.verification or {}),
+        task=clip.task_name,
+        fingerprint=clip.fingerprint,
+        source_size_bytes=source.st_size if source else None,
+        source_mtime_ns=source.st_mtime_ns if source else None,
+        ffmpeg_version=version,
+        probe=dict(attempt.probe or {}),
+    )
+    write_clip_record(clip.record, record)
+    return record

@@ -1,0 +1,103 @@
+"""The exception tree. Every error rproxy raises on purpose is an ``RproxyError``.
+
+::
+
+    RproxyError                      root; ``exit_code`` is what the CLI returns for it
+    ├── JobSpecValidationError       the spec is invalid (exit 2); ``problems`` lists each one
+    ├── CouldNotStartError           nothing ran (exit 3)
+    │   ├── FFmpegNotFoundError      the FFmpeg binary is missing or not executable
+    │   └── JobLockedError           the same job is already running
+    └── ClipError                    one clip failed; carries index, argv, exit code, stderr tail
+        ├── ProbeError               the source is not usable media
+        ├── FFmpegError              ffmpeg failed, was killed or timed out
+        ├── VerificationError        the output is not what was asked for
+        └── OutputConflictError      a file rproxy does not own is at the output path
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+
+class RproxyError(Exception):
+    """Root of every error rproxy raises on purpose."""
+
+    exit_code = 1
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem: which field, and what is wrong with it."""
+
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}"
+
+
+class JobSpecValidationError(RproxyError):
+    """The JobSpec is invalid; ``problems`` lists every problem found, each with its field."""
+
+    exit_code = 2
+
+    def __init__(self, problems: Sequence[Problem], source: str | None = None) -> None:
+        self.problems = list(problems)
+        self.source = source
+        where = f" ({source})" if source else ""
+        lines = "\n".join(f"  {p}" for p in self.problems)
+        super().__init__(f"invalid job spec{where}: {len(self.problems)} problem(s)\n{lines}")
+
+
+class CouldNotStartError(RproxyError):
+    """Nothing was run: the job could not start."""
+
+    exit_code = 3
+
+
+class FFmpegNotFoundError(CouldNotStartError):
+    """The FFmpeg binary could not be found or run."""
+
+
+class JobLockedError(CouldNotStartError):
+    """Another rproxy process is running the same job."""
+
+
+class ClipError(RproxyError):
+    """One clip failed. Carries the context needed to reproduce and diagnose it."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        index: int | None = None,
+        argv: Sequence[str] | None = None,
+        exit_code: int | None = None,
+        stderr_tail: str = "",
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.reason = message
+        self.index = index
+        self.argv = list(argv) if argv is not None else None
+        self.ffmpeg_exit_code = exit_code
+        self.stderr_tail = stderr_tail
+        self.details = details or {}
+
+
+class ProbeError(ClipError):
+    """The source could not be probed as video (missing, damaged, not media, no video)."""
+
+
+class FFmpegError(ClipError):
+    """ffmpeg exited non-zero, was killed by a signal, or timed out."""
+
+
+class VerificationError(ClipError):
+    """The encoded output does not match what the spec and the source require."""
+
+
+class OutputConflictError(ClipError):
+    """A file that rproxy did not make for this clip is at the output path."""

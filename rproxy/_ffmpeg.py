@@ -1,0 +1,161 @@
+"""Finding and running the FFmpeg binary: timeouts, signals, stderr capture, progress."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import IO
+
+from ._errors import FFmpegNotFoundError
+
+ENV_FFMPEG = "RPROXY_FFMPEG"
+STDERR_KEEP = 32 * 1024  # bytes kept from each end of a long stderr
+_PR_SET_PDEATHSIG = 1
+
+
+def ffmpeg_binary() -> str:
+    """`RPROXY_FFMPEG` when set, else the binary that the imageio-ffmpeg wheel ships."""
+    override = os.environ.get(ENV_FFMPEG)
+    if override:
+        if not (os.path.isfile(override) and os.access(override, os.X_OK)):
+            raise FFmpegNotFoundError(f"{ENV_FFMPEG}={override} is not an executable file")
+        return override
+    try:
+        import imageio_ffmpeg
+
+        path = str(imageio_ffmpeg.get_ffmpeg_exe())
+    except (ImportError, RuntimeError) as exc:
+        raise FFmpegNotFoundError(
+            f"no FFmpeg: the imageio-ffmpeg wheel has none for this machine ({exc}); "
+            f"set {ENV_FFMPEG}=/path/to/ffmpeg") from None
+    return path
+
+
+@lru_cache(maxsize=8)
+def ffmpeg_version(binary: str) -> str:
+    """The first line of `ffmpeg -version` (for the audit record)."""
+    try:
+        done = subprocess.run([binary, "-version"], capture_output=True, timeout=30,
+                              stdin=subprocess.DEVNULL, check=False)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise FFmpegNotFoundError(f"cannot run FFmpeg at {binary}: {exc}") from None
+    line = done.stdout.decode("utf-8", "replace").splitlines()[:1]
+    if done.returncode != 0 or not line:
+        raise FFmpegNotFoundError(f"{binary} -version failed (exit {done.returncode})")
+    return line[0].strip()
+
+
+@dataclass
+class FFmpegRun:
+    """What one ffmpeg process did."""
+
+    exit_code: int  # negative: killed by that signal (subprocess convention)
+    stderr: str
+    duration_s: float
+    timed_out: bool = False
+
+
+def _child_setup() -> None:
+    # Own process group, so a timeout can stop ffmpeg and anything it started; and die with
+    # the parent, so a SIGKILLed rproxy does not leave ffmpeg writing on its own.
+    os.setsid()
+    with contextlib.suppress(Exception):
+        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
+def _read_progress(stream: IO[bytes], on_progress: Callable[[float], None] | None) -> None:
+    for raw in stream:
+        if on_progress is None:
+            continue
+        key, _, value = raw.decode("ascii", "replace").strip().partition("=")
+        if key == "out_time_us" and value.isdigit():
+            on_progress(int(value) / 1_000_000)
+
+
+def _stderr_text(handle: IO[bytes]) -> str:
+    handle.seek(0, os.SEEK_END)
+    size = handle.tell()
+    handle.seek(0)
+    if size <= 2 * STDERR_KEEP:
+        data = handle.read()
+        return data.decode("utf-8", "replace")
+    head = handle.read(STDERR_KEEP)
+    handle.seek(size - STDERR_KEEP)
+    tail = handle.read()
+    skipped = size - 2 * STDERR_KEEP
+    return (head.decode("utf-8", "replace") + f"\n[... {skipped} bytes of stderr omitted ...]\n"
+            + tail.decode("utf-8", "replace"))
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+
+
+def run_ffmpeg(
+    argv: Sequence[str],
+    timeout_s: float,
+    on_progress: Callable[[float], None] | None = None,
+) -> FFmpegRun:
+    """Run ffmpeg to completion or timeout. On KeyboardInterrupt (and rproxy's SIGTERM, which
+    arrives as one) ffmpeg is stopped before the exception goes on."""
+    started = time.monotonic()
+    with tempfile.TemporaryFile() as err:
+        try:
+            proc = subprocess.Popen(
+                list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err,
+                preexec_fn=_child_setup,
+            )
+        except OSError as exc:
+            raise FFmpegNotFoundError(f"cannot start FFmpeg {argv[0]}: {exc.strerror}") from None
+        reader = threading.Thread(target=_read_progress, args=(proc.stdout, on_progress),
+                                  daemon=True)
+        reader.start()
+        timed_out = False
+        try:
+            try:
+                proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                _stop(proc)
+        except BaseException:
+            _stop(proc)
+            raise
+        finally:
+            reader.join(timeout=5)
+            if proc.stdout:
+                proc.stdout.close()
+        return FFmpegRun(
+            exit_code=proc.returncode,
+            stderr=_stderr_text(err),
+            duration_s=time.monotonic() - started,
+            timed_out=timed_out,
+        )
+
+
+def describe_exit(run: FFmpegRun, timeout_s: float) -> str:
+    """'timed out after 30 s', 'killed by SIGKILL', 'exited with code 1'."""
+    if run.timed_out:
+        return f"timed out after {timeout_s:g} s (clip_timeout_s); ffmpeg was stopped"
+    if run.exit_code < 0:
+        try:
+            name = signal.Signals(-run.exit_code).name
+        except ValueError:
+            name = f"signal {-run.exit_code}"
+        return f"ffmpeg was killed by {name}"
+    return f"ffmpeg exited with code {run.exit_code}"
+
+
+def stderr_tail(stderr: str, lines: int = 5) -> str:
+    kept = [line for line in stderr.strip().splitlines() if line.strip()][-lines:]
+    return "\n".join(kept)

@@ -1,0 +1,207 @@
+"""What rproxy knows about each codec and container: the one table the argv builder,
+validation and verification all read. Fixed quality per codec is a Phase 1 decision."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from fractions import Fraction
+
+
+class Codec(StrEnum):
+    PRORES_PROXY = "prores_proxy"
+    PRORES_LT = "prores_lt"
+    PRORES_STANDARD = "prores_standard"
+    PRORES_HQ = "prores_hq"
+    PRORES_4444 = "prores_4444"
+    H264 = "h264"
+    H265 = "h265"
+    HEVC = "hevc"
+    DNXHD = "dnxhd"
+    DNXHR = "dnxhr"
+    VP9 = "vp9"
+    AV1 = "av1"
+
+
+class Container(StrEnum):
+    MOV = "mov"
+    MP4 = "mp4"
+    MKV = "mkv"
+    MXF = "mxf"
+    WEBM = "webm"
+
+
+@dataclass(frozen=True)
+class CodecFormat:
+    """How one codec is encoded and what its output must look like."""
+
+    codec: Codec
+    encoder_args: tuple[str, ...]  # after `-c:v`, including quality; never the size or rate
+    pix_fmt: str
+    containers: tuple[Container, ...]
+    decoded_name: str  # the codec name PyAV reports for the output
+    fourcc: str | None  # the sample entry that must land in mov (ProRes profile proof)
+    chroma_420: bool  # needs even width and height
+    carries_interlace: bool  # can encode interlaced pictures as such
+    profile: str | None = None  # the profile PyAV reports, when the codec has a meaningful one
+
+
+_MOV = (Container.MOV,)
+_MODERN = (Container.MP4, Container.MOV, Container.MKV)
+
+
+def _prores(codec: Codec, profile: int, fourcc: str, name: str, pix_fmt: str) -> CodecFormat:
+    return CodecFormat(
+        codec=codec,
+        encoder_args=("prores_ks", "-profile:v", str(profile), "-vendor", "apl0"),
+        pix_fmt=pix_fmt,
+        containers=_MOV,
+        decoded_name="prores",
+        fourcc=fourcc,
+        chroma_420=False,
+        carries_interlace=True,
+        profile=name,
+    )
+
+
+_HEVC_ARGS = ("libx265", "-preset", "ultrafast", "-crf", "28", "-x265-params", "log-level=error")
+
+FORMATS: dict[Codec, CodecFormat] = {
+    Codec.PRORES_PROXY: _prores(Codec.PRORES_PROXY, 0, "apco", "Proxy", "yuv422p10le"),
+    Codec.PRORES_LT: _prores(Codec.PRORES_LT, 1, "apcs", "LT", "yuv422p10le"),
+    Codec.PRORES_STANDARD: _prores(Codec.PRORES_STANDARD, 2, "apcn", "Standard", "yuv422p10le"),
+    Codec.PRORES_HQ: _prores(Codec.PRORES_HQ, 3, "apch", "HQ", "yuv422p10le"),
+    Codec.PRORES_4444: _prores(Codec.PRORES_4444, 4, "ap4h", "4444", "yuv444p10le"),
+    Codec.H264: CodecFormat(
+        codec=Codec.H264,
+        encoder_args=("libx264", "-preset", "veryfast", "-crf", "23"),
+        pix_fmt="yuv420p",
+        containers=_MODERN,
+        decoded_name="h264",
+        fourcc=None,
+        chroma_420=True,
+        carries_interlace=True,
+    ),
+    Codec.H265: CodecFormat(
+        codec=Codec.H265,
+        encoder_args=_HEVC_ARGS,
+        pix_fmt="yuv420p",
+        containers=_MODERN,
+        decoded_name="hevc",
+        fourcc="hvc1",
+        chroma_420=True,
+        carries_interlace=False,
+    ),
+    Codec.HEVC: CodecFormat(
+        codec=Codec.HEVC,
+        encoder_args=_HEVC_ARGS,
+        pix_fmt="yuv420p",
+        containers=_MODERN,
+        decoded_name="hevc",
+        fourcc="hvc1",
+        chroma_420=True,
+        carries_interlace=False,
+    ),
+    Codec.DNXHD: CodecFormat(
+        codec=Codec.DNXHD,
+        encoder_args=("dnxhd",),  # the bitrate is chosen per size and rate: dnxhd_bitrate()
+        pix_fmt="yuv422p",
+        containers=(Container.MOV, Container.MXF),
+        decoded_name="dnxhd",
+        fourcc=None,
+        chroma_420=False,
+        carries_interlace=True,
+    ),
+    Codec.DNXHR: CodecFormat(
+        codec=Codec.DNXHR,
+        encoder_args=("dnxhd", "-profile:v", "dnxhr_lb"),
+        pix_fmt="yuv422p",
+        containers=(Container.MOV, Container.MXF),
+        decoded_name="dnxhd",
+        fourcc=None,
+        chroma_420=False,
+        carries_interlace=False,
+        profile="DNXHR LB",
+    ),
+    Codec.VP9: CodecFormat(
+        codec=Codec.VP9,
+        encoder_args=(
+            "libvpx-vp9", "-deadline", "realtime", "-cpu-used", "8", "-row-mt", "1",
+            "-b:v", "0", "-crf", "36",
+        ),
+        pix_fmt="yuv420p",
+        containers=(Container.WEBM, Container.MKV),
+        decoded_name="vp9",
+        fourcc=None,
+        chroma_420=True,
+        carries_interlace=False,
+    ),
+    Codec.AV1: CodecFormat(
+        codec=Codec.AV1,
+        encoder_args=("libsvtav1", "-preset", "10", "-crf", "35"),
+        pix_fmt="yuv420p",
+        containers=(Container.MP4, Container.MKV, Container.WEBM),
+        decoded_name="av1",
+        fourcc=None,
+        chroma_420=True,
+        carries_interlace=False,
+    ),
+}
+
+# What each container takes for audio (ffmpeg encoder and extra args). Every source audio stream
+# is kept; PCM where editors expect it, 48 kHz where MXF demands it.
+AUDIO: dict[Container, tuple[str, ...]] = {
+    Container.MOV: ("pcm_s16le",),
+    Container.MP4: ("aac", "-b:a", "192k"),
+    Container.MKV: ("pcm_s16le",),
+    Container.WEBM: ("libopus", "-b:a", "128k", "-mapping_family", "255"),
+    Container.MXF: ("pcm_s16le", "-ar", "48000"),
+}
+
+# FFmpeg muxer names, where they differ from the extension.
+MUXER: dict[Container, str] = {
+    Container.MOV: "mov",
+    Container.MP4: "mp4",
+    Container.MKV: "matroska",
+    Container.WEBM: "webm",
+    Container.MXF: "mxf",
+}
+
+# MXF carries only the standard broadcast rates.
+MXF_RATES: frozenset[Fraction] = frozenset(
+    Fraction(n, d)
+    for n, d in [
+        (24000, 1001), (24, 1), (25, 1), (30000, 1001), (30, 1),
+        (50, 1), (60000, 1001), (60, 1),
+    ]
+)
+
+# DNxHD: the lowest legal bitrate (Mb/s) per frame size and rate. Other sizes/rates are refused.
+_DNXHD_1080 = {Fraction(24000, 1001): 36, Fraction(24): 36, Fraction(25): 36,
+               Fraction(30000, 1001): 45, Fraction(30): 45, Fraction(50): 75,
+               Fraction(60000, 1001): 90, Fraction(60): 90}
+_DNXHD_720 = {Fraction(24000, 1001): 60, Fraction(24): 60, Fraction(25): 60,
+              Fraction(30000, 1001): 75, Fraction(30): 75, Fraction(50): 120,
+              Fraction(60000, 1001): 145, Fraction(60): 145}
+DNXHD_BITRATES: dict[tuple[int, int], dict[Fraction, int]] = {
+    (1920, 1080): _DNXHD_1080,
+    (1280, 720): _DNXHD_720,
+}
+
+DNXHR_MIN_SIZE = (256, 120)
+
+
+def dnxhd_bitrate(width: int, height: int, rate: Fraction) -> int | None:
+    """The lowest legal DNxHD bitrate in Mb/s, or None when the size/rate has none."""
+    return DNXHD_BITRATES.get((width, height), {}).get(rate)
+
+
+def describe_rates(rates: frozenset[Fraction] | dict[Fraction, int]) -> str:
+    return ", ".join(format_rate(r) for r in sorted(rates))
+
+
+def format_rate(rate: Fraction) -> str:
+    """'24000/1001' → '23.976', '25' → '25'."""
+    if rate.denominator == 1:
+        return str(rate.numerator)
+    return f"{float(rate):.3f}".rstrip("0").rstrip(".")

@@ -1,0 +1,241 @@
+"""The doit build graph: one task per clip, chained with task_dep (strict order, stop at the
+first failure), and a reporter that collects the JobExecutionResult when the run ends, also
+after a failure or Ctrl-C (doit calls `complete_run` from a `finally`)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from doit.dependency import FileChangedChecker
+from doit.exceptions import BaseFail, TaskFailed, UnmetDependency
+from doit.reporter import ConsoleReporter
+
+from ._clip import current_record, forget_recorded_outputs, owned_by_rproxy, run_clip
+from ._collect import Outcome, collect
+from ._errors import CouldNotStartError, RproxyError
+from ._ffmpeg import ffmpeg_binary
+from ._lock import JobLock
+from ._plan import Plan
+from ._progress import Display
+from ._records import ClipExecutionResult, JobExecutionResult, write_json_atomic
+from ._signals import signal_of
+
+BASENAME = "proxy"
+
+
+@dataclass
+class Session:
+    """Everything one doit run of rproxy tasks shares: plans, locks, outcomes, results."""
+
+    display: Display = field(default_factory=Display)
+    plans: dict[str, Plan] = field(default_factory=dict)
+    locks: dict[str, JobLock] = field(default_factory=dict)
+    outcomes: dict[str, dict[int, Outcome]] = field(default_factory=dict)
+    started: dict[str, datetime] = field(default_factory=dict)
+    results: dict[str, JobExecutionResult] = field(default_factory=dict)
+    refused: dict[str, str] = field(default_factory=dict)  # job → why it could not start
+    interrupted: int | None = None
+    ffmpeg: str | None = None
+
+    def __post_init__(self) -> None:
+        forget_recorded_outputs()
+
+    def add(self, plan: Plan) -> None:
+        self.plans[plan.job_id] = plan
+
+    def lock(self, plan: Plan) -> JobLock:
+        lock = self.locks.get(plan.job_id)
+        if lock is None:
+            lock = self.locks[plan.job_id] = JobLock(plan.lock_path, plan.job_id)
+        lock.acquire()
+        return lock
+
+    def touch(self, job_id: str) -> None:
+        self.started.setdefault(job_id, datetime.now(UTC))
+        self.outcomes.setdefault(job_id, {})
+
+    def find(self, task_name: str) -> tuple[Plan, int] | None:
+        """(plan, clip index) for one of our task names, e.g. 'proxy:1a2b3c4d:007'."""
+        parts = task_name.split(":")
+        if len(parts) != 3 or parts[0] != BASENAME or parts[1] not in self.plans:
+            return None
+        try:
+            return self.plans[parts[1]], int(parts[2])
+        except ValueError:
+            return None
+
+
+DEFAULT_SESSION = Session()
+
+
+class SizeMtimeChecker(FileChangedChecker):  # type: ignore[misc]
+    """file_dep changed when its size or mtime did: camera files are never hashed."""
+
+    def check_modified(self, file_path: str, file_stat: os.stat_result, state: Any) -> bool:
+        return list(state) != [file_stat.st_size, file_stat.st_mtime_ns]
+
+    def get_state(self, dep: str, current_state: Any) -> list[int]:
+        info = os.stat(dep)
+        return [info.st_size, info.st_mtime_ns]
+
+
+def doit_path(path: Path, cwd: Path) -> str:
+    """A path as doit compares it with the user's `targets`: relative to the dodo.py's folder
+    when it is inside it, absolute otherwise."""
+    try:
+        return str(path.relative_to(cwd))
+    except ValueError:
+        return str(path)
+
+
+def clip_tasks(plan: Plan, session: Session, cwd: Path) -> Iterator[dict[str, Any]]:
+    """doit sub-task dicts for one job, chained in order."""
+    session.add(plan)
+    previous: str | None = None
+    for clip in plan.clips:
+        yield {
+            "name": clip.task_name,
+            "doc": f"{clip.source} → {clip.output}",
+            "actions": [(_clip_action, [session, plan.job_id, clip.index])],
+            "file_dep": [doit_path(clip.source, cwd)],
+            "targets": [doit_path(clip.output, cwd)],
+            "task_dep": [previous] if previous else [],
+            "uptodate": [(_up_to_date, [session, plan.job_id, clip.index], {})],
+            "clean": [(_clean_clip, [session, plan.job_id, clip.index])],
+            "verbosity": 2,
+        }
+        previous = f"{BASENAME}:{clip.task_name}"
+
+
+def _up_to_date(session: Session, job_id: str, index: int) -> bool:
+    return current_record(session.plans[job_id].clips[index]) is not None
+
+
+def _clip_action(session: Session, job_id: str, index: int) -> TaskFailed | None:
+    plan = session.plans[job_id]
+    clip = plan.clips[index]
+    try:
+        session.lock(plan)
+        if session.ffmpeg is None:
+            session.ffmpeg = ffmpeg_binary()
+    except CouldNotStartError as exc:
+        session.refused[job_id] = str(exc)
+        return TaskFailed(str(exc))
+    session.touch(job_id)
+    session.display.clip_started(plan, index)
+    try:
+        record = run_clip(plan, clip, session.ffmpeg, session.display.progress_fn(plan, index))
+    except KeyboardInterrupt as exc:
+        signum = signal_of(exc)
+        session.interrupted = signum
+        session.outcomes[job_id][index] = Outcome(
+            None, f"interrupted by {signal.Signals(signum).name}")
+        from ._records import read_clip_record
+
+        written = read_clip_record(clip.record)
+        if written is not None:
+            session.outcomes[job_id][index] = Outcome(written)
+        return TaskFailed(f"interrupted by {signal.Signals(signum).name}")
+    session.outcomes[job_id][index] = Outcome(record)
+    session.display.clip_finished(plan, record)
+    if record.failure_reason:
+        return TaskFailed(f"clip {clip.index} ({clip.source.name}): {record.failure_reason}")
+    return None
+
+
+def _clean_clip(session: Session, job_id: str, index: int, dryrun: bool = False) -> None:
+    """Remove the proxy only when rproxy's record says it made it; then the record."""
+    clip = session.plans[job_id].clips[index]
+    removed = []
+    if owned_by_rproxy(clip):
+        if not dryrun:
+            clip.output.unlink()
+        removed.append(str(clip.output))
+    for path in (clip.partial, clip.record):
+        if path.exists():
+            if not dryrun:
+                path.unlink()
+            removed.append(str(path))
+    for path_text in removed:
+        print(f"{'would remove' if dryrun else 'removed'} {path_text}")
+
+
+class RproxyReporter(ConsoleReporter):  # type: ignore[misc]
+    """doit's console reporter, plus rproxy's per-clip lines and the result collector."""
+
+    def __init__(self, outstream: TextIO, options: dict[str, Any],
+                 session: Session | None = None) -> None:
+        super().__init__(outstream, options)
+        self.session = session or DEFAULT_SESSION
+
+    def execute_task(self, task: Any) -> None:
+        if self.session.find(task.name) is None:
+            super().execute_task(task)
+
+    def skip_uptodate(self, task: Any) -> None:
+        found = self.session.find(task.name)
+        if found is None:
+            return super().skip_uptodate(task)  # type: ignore[no-any-return]
+        plan, index = found
+        record = current_record(plan.clips[index])
+        self.session.touch(plan.job_id)
+        if record is not None:
+            record = record.model_copy(update={"up_to_date": True})
+            self.session.outcomes[plan.job_id][index] = Outcome(record)
+            self.session.display.clip_finished(plan, record)
+        return None
+
+    def add_failure(self, task: Any, fail: BaseFail) -> None:
+        found = self.session.find(task.name)
+        if found is None:
+            return super().add_failure(task, fail)  # type: ignore[no-any-return]
+        if isinstance(fail, UnmetDependency):
+            return None  # a later clip after a failure: the collector marks it SKIPPED
+        plan, index = found
+        self.session.touch(plan.job_id)
+        outcomes = self.session.outcomes[plan.job_id]
+        if index not in outcomes:  # doit failed it before our action ran (e.g. file_dep gone)
+            message = fail.get_msg().strip().splitlines()[-1] if fail.get_msg() else "failed"
+            outcomes[index] = Outcome(None, message)
+            self.session.display.clip_failed_early(plan, index, message)
+        return None
+
+    def complete_run(self) -> None:
+        try:
+            finish_jobs(self.session)
+        finally:
+            super().complete_run()
+
+
+def finish_jobs(session: Session) -> None:
+    """Collect and write the result of every job this run touched; release the locks."""
+    finished = datetime.now(UTC)
+    interrupted = signal.Signals(session.interrupted).name if session.interrupted else None
+    for job_id, outcomes in session.outcomes.items():
+        plan = session.plans[job_id]
+        lock = session.locks.get(job_id)
+        if lock is None or not lock.held:
+            with contextlib.suppress(RproxyError):
+                session.lock(plan)
+        if job_id in session.refused or not session.locks[job_id].held:
+            continue
+        previous: dict[int, ClipExecutionResult] = {}
+        for clip in plan.clips:
+            if clip.index not in outcomes:
+                record = current_record(clip)
+                if record is not None:
+                    previous[clip.index] = record
+        result = collect(plan, outcomes, previous, session.started.get(job_id), finished,
+                         interrupted)
+        write_json_atomic(plan.result_path, result.model_dump(mode="json"))
+        session.results[job_id] = result
+        session.display.job_finished(plan, result)
+    for lock in session.locks.values():
+        lock.release()

@@ -1,0 +1,57 @@
+"""rproxy as a doit project. A dodo.py holding only ``from rproxy.dodo import *`` makes
+proxies for every ``jobs/*.json`` beside it (``doit spec=PATH`` for one spec).
+
+Your own tasks can sit beside that line: when one of them lists a source clip in its
+``targets``, doit runs it before the clip's proxy (write the path as the spec resolves it,
+relative to the dodo.py's folder). If you define your own DOIT_CONFIG, start from ours:
+``DOIT_CONFIG = {**rproxy.dodo.DOIT_CONFIG, "default_tasks": [...]}``."""
+
+from __future__ import annotations
+
+import signal
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from doit import get_var
+from doit.exceptions import InvalidTask
+
+from ._engine import doit_config
+from ._errors import JobSpecValidationError
+from ._plan import build_plan
+from ._signals import Interrupted
+from ._spec import JobSpec
+from ._tasks import DEFAULT_SESSION, RproxyReporter, clip_tasks
+from ._validate import find_problems
+
+__all__ = ["DOIT_CONFIG", "task_proxy"]
+
+DOIT_CONFIG: dict[str, Any] = doit_config(".doit.db", RproxyReporter)
+
+
+def _spec_files() -> list[Path]:
+    one = get_var("spec", None)
+    if one:
+        return [Path(one)]
+    return sorted(Path("jobs").glob("*.json"))
+
+
+def _raise_interrupted(signum: int, _frame: object) -> None:
+    raise Interrupted(signum)
+
+
+def task_proxy() -> Iterator[dict[str, Any]]:
+    """Editing proxies: one task per clip of every jobs/*.json (or spec=PATH)."""
+    # SIGTERM behaves like Ctrl-C: ffmpeg stopped, no partial file, result still written.
+    signal.signal(signal.SIGTERM, _raise_interrupted)
+    for path in _spec_files():
+        try:
+            spec = JobSpec.from_file(path)
+        except JobSpecValidationError as exc:
+            raise InvalidTask(str(exc)) from None
+        # Sources that your own tasks produce may not exist yet: the clip checks them when it
+        # runs. Everything else is refused now, before anything runs.
+        problems = find_problems(spec, check_sources=False)
+        if problems:
+            raise InvalidTask(str(JobSpecValidationError(problems, str(path))))
+        yield from clip_tasks(build_plan(spec), DEFAULT_SESSION, Path.cwd())
