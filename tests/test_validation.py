@@ -1,0 +1,306 @@
+"""Every validation rule: refused before anything runs, with a message naming the field."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from rproxy import JobSpec, JobSpecValidationError, validate
+from rproxy._cli import main
+from tests.conftest import write_spec
+
+
+@pytest.fixture
+def folder(tmp_path: Path) -> Path:
+    for name in ("A001.mov", "A002.mov", "a001.mov.txt"):
+        (tmp_path / name).write_bytes(b"not checked by validation")
+    (tmp_path / "out").mkdir()
+    return tmp_path
+
+
+def problems_of(folder: Path, **fields: Any) -> list[tuple[str, str]]:
+    """(field, message) of every problem found for a spec with `fields`."""
+    path = write_spec(folder, **fields)
+    with pytest.raises(JobSpecValidationError) as caught:
+        validate(JobSpec.from_file(path))
+    return [(p.field, p.message) for p in caught.value.problems]
+
+
+def fields_of(problems: list[tuple[str, str]]) -> list[str]:
+    return [field for field, _ in problems]
+
+
+def test_a_good_spec_is_valid(folder: Path) -> None:
+    spec = JobSpec.from_file(write_spec(folder))
+    validate(spec)
+    assert spec.source_paths == [folder / "A001.mov"]
+    assert spec.output_path == folder / "out"
+
+
+def test_unknown_field_is_refused(folder: Path) -> None:
+    path = write_spec(folder, resolutoin="1280x720")
+    with pytest.raises(JobSpecValidationError) as caught:
+        JobSpec.from_file(path)
+    assert [p.field for p in caught.value.problems] == ["resolutoin"]
+    assert "unknown field" in caught.value.problems[0].message
+
+
+def test_unknown_schema_version_is_refused(folder: Path) -> None:
+    path = write_spec(folder, schema_version=2)
+    with pytest.raises(JobSpecValidationError) as caught:
+        JobSpec.from_file(path)
+    assert caught.value.problems[0].field == "schema_version"
+    assert "unknown schema_version 2" in caught.value.problems[0].message
+
+
+def test_unknown_token_is_refused(folder: Path) -> None:
+    found = problems_of(folder, naming_template="{source_name}_{reel}")
+    assert fields_of(found) == ["naming_template"]
+    assert "{reel}" in found[0][1]
+
+
+def test_codec_container_outside_table_is_refused(folder: Path) -> None:
+    found = problems_of(folder, codec="prores_hq", container="mp4")
+    assert fields_of(found) == ["container"]
+    assert "prores_hq cannot go in mp4" in found[0][1]
+
+
+@pytest.mark.parametrize("codec,container", [("vp9", "mp4"), ("av1", "mov"), ("dnxhr", "mkv"),
+                                             ("h264", "webm"), ("h265", "mxf")])
+def test_more_pairs_outside_table(folder: Path, codec: str, container: str) -> None:
+    resolution = "1280x720"
+    assert "container" in fields_of(problems_of(folder, codec=codec, container=container,
+                                                resolution=resolution))
+
+
+def test_missing_source_is_refused(folder: Path) -> None:
+    found = problems_of(folder, sources=["A001.mov", "nope.mov"])
+    assert fields_of(found) == ["sources.1"]
+    assert "does not exist" in found[0][1]
+
+
+def test_source_that_is_a_folder_is_refused(folder: Path) -> None:
+    (folder / "card").mkdir()
+    found = problems_of(folder, sources=["card"])
+    assert fields_of(found) == ["sources.0"]
+    assert "folder" in found[0][1]
+
+
+def test_source_that_is_a_fifo_is_refused(folder: Path) -> None:
+    os.mkfifo(folder / "pipe.mov")
+    found = problems_of(folder, sources=["pipe.mov"])
+    assert fields_of(found) == ["sources.0"]
+    assert "not a regular file" in found[0][1]
+
+
+def deny(monkeypatch: pytest.MonkeyPatch, denied: Path) -> None:
+    """Permission bits do not stop root (CI runs as root): deny access to `denied` instead."""
+    real = os.access
+
+    def access(path: Any, mode: int, **kwargs: Any) -> bool:
+        return False if Path(path) == denied else real(path, mode, **kwargs)
+
+    monkeypatch.setattr(os, "access", access)
+
+
+def test_unreadable_source_is_refused(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (folder / "A001.mov").chmod(0)
+    deny(monkeypatch, folder / "A001.mov")
+    found = problems_of(folder)
+    assert fields_of(found) == ["sources.0"]
+    assert "not readable" in found[0][1]
+
+
+@pytest.mark.parametrize("source", ["concat:A001.mov|A002.mov", "pipe:0", "http://cam/a.mov",
+                                    "file:A001.mov", "tcp://127.0.0.1:9/x"])
+def test_protocol_sources_are_refused(folder: Path, source: str) -> None:
+    found = problems_of(folder, sources=[source])
+    assert fields_of(found) == ["sources.0"]
+    assert "protocol" in found[0][1]
+
+
+def test_option_like_source_name_is_a_plain_file(folder: Path) -> None:
+    (folder / "-i.mov").write_bytes(b"x")
+    spec = JobSpec.from_file(write_spec(folder, sources=["-i.mov"]))
+    validate(spec)
+    from rproxy import build_plan
+
+    argv = build_plan(spec).clips[0].argv
+    assert argv[argv.index("-i") + 1] == f"file:{folder / '-i.mov'}"
+    assert "-i.mov" not in argv
+
+
+def test_missing_output_dir_is_refused(folder: Path) -> None:
+    found = problems_of(folder, output_dir="missing")
+    assert fields_of(found) == ["output_dir"]
+    assert "does not exist" in found[0][1]
+
+
+def test_output_dir_that_is_a_file_is_refused(folder: Path) -> None:
+    found = problems_of(folder, output_dir="A002.mov")
+    assert fields_of(found) == ["output_dir"]
+    assert "not a folder" in found[0][1]
+
+
+def test_unwritable_output_dir_is_refused(folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (folder / "out").chmod(0o555)
+    deny(monkeypatch, folder / "out")
+    found = problems_of(folder)
+    assert fields_of(found) == ["output_dir"]
+    assert "not writable" in found[0][1]
+
+
+def test_multi_clip_template_needs_index_or_source_name(folder: Path) -> None:
+    found = problems_of(folder, sources=["A001.mov", "A002.mov"], naming_template="proxy_{codec}")
+    assert fields_of(found) == ["naming_template"]
+    assert "{index} or {source_name}" in found[0][1]
+
+
+def test_colliding_outputs_are_refused(folder: Path) -> None:
+    (folder / "b").mkdir()
+    (folder / "b" / "A001.mov").write_bytes(b"x")
+    found = problems_of(folder, sources=["A001.mov", "b/A001.mov"])
+    assert fields_of(found) == ["naming_template (clip 1)"]
+    assert "collides with clip 0" in found[0][1]
+
+
+def test_outputs_differing_only_in_case_collide(folder: Path) -> None:
+    (folder / "a001.mov").write_bytes(b"x")
+    found = problems_of(folder, sources=["A001.mov", "a001.mov"])
+    assert fields_of(found) == ["naming_template (clip 1)"]
+    assert "letter case" in found[0][1]
+
+
+def test_output_escaping_output_dir_is_refused(folder: Path) -> None:
+    found = problems_of(folder, naming_template="../{source_name}")
+    assert fields_of(found) == ["naming_template (clip 0)"]
+    assert "escapes output_dir" in found[0][1]
+
+
+def test_absolute_template_is_refused(folder: Path) -> None:
+    found = problems_of(folder, naming_template="/tmp/{source_name}")
+    assert fields_of(found) == ["naming_template (clip 0)"]
+    assert "absolute" in found[0][1]
+
+
+def test_output_equal_to_a_source_is_refused(folder: Path) -> None:
+    found = problems_of(folder, output_dir=".")
+    assert fields_of(found) == ["naming_template (clip 0)"]
+    assert "is source 0 itself" in found[0][1]
+
+
+def test_cfr_without_fps_is_refused(folder: Path) -> None:
+    found = problems_of(folder, fps_mode="cfr")
+    assert fields_of(found) == ["fps"]
+    assert "needs fps" in found[0][1]
+
+
+def test_fps_with_passthrough_is_refused(folder: Path) -> None:
+    found = problems_of(folder, fps="25")
+    assert fields_of(found) == ["fps"]
+    assert "only used with fps_mode 'cfr'" in found[0][1]
+
+
+@pytest.mark.parametrize("resolution", ["1280*720", "1280x", "x720", "0x720", "1280x720p", ""])
+def test_malformed_resolution_is_refused(folder: Path, resolution: str) -> None:
+    path = write_spec(folder, resolution=resolution)
+    with pytest.raises(JobSpecValidationError) as caught:
+        JobSpec.from_file(path)
+    assert [p.field for p in caught.value.problems] == ["resolution"]
+    assert "WIDTHxHEIGHT" in caught.value.problems[0].message
+
+
+@pytest.mark.parametrize("codec,container", [("h264", "mp4"), ("h265", "mov"), ("hevc", "mkv")])
+def test_odd_sizes_for_420_codecs_are_refused(folder: Path, codec: str, container: str) -> None:
+    found = problems_of(folder, codec=codec, container=container, resolution="641x361")
+    assert fields_of(found) == ["resolution"]
+    assert "even width and height" in found[0][1]
+
+
+def test_dnxhd_size_it_cannot_encode_is_refused(folder: Path) -> None:
+    found = problems_of(folder, codec="dnxhd", resolution="960x540")
+    assert fields_of(found) == ["resolution"]
+    assert "DNxHD encodes only 1920x1080, 1280x720" in found[0][1]
+
+
+def test_dnxhd_rate_it_cannot_encode_is_refused(folder: Path) -> None:
+    found = problems_of(folder, codec="dnxhd", resolution="1920x1080", fps_mode="cfr", fps="15")
+    assert fields_of(found) == ["fps"]
+    assert "no bitrate for 15 fps" in found[0][1]
+
+
+def test_mxf_nonstandard_rate_is_refused(folder: Path) -> None:
+    found = problems_of(folder, codec="dnxhr", container="mxf", resolution="1280x720",
+                        fps_mode="cfr", fps="12")
+    assert fields_of(found) == ["fps"]
+    assert "MXF takes only standard rates" in found[0][1]
+
+
+@pytest.mark.parametrize("token", ["date", "time"])
+def test_clock_tokens_need_created_at(folder: Path, token: str) -> None:
+    found = problems_of(folder, naming_template="{source_name}_{" + token + "}")
+    assert fields_of(found) == ["created_at"]
+    assert "created_at" in found[0][1]
+
+
+def test_all_problems_are_reported_together(folder: Path) -> None:
+    found = problems_of(folder, sources=["nope.mov", "pipe:1"], output_dir="missing",
+                        codec="h264", container="webm", resolution="641x360", fps_mode="cfr")
+    assert set(fields_of(found)) == {"sources.0", "sources.1", "output_dir", "container",
+                                     "resolution", "fps"}
+
+
+def test_invalid_spec_writes_nothing(folder: Path) -> None:
+    before = sorted(p.name for p in folder.rglob("*"))
+    path = write_spec(folder, sources=["nope.mov"])
+    assert main(["run", str(path)]) == 2
+    after = sorted(p.name for p in folder.rglob("*"))
+    assert after == sorted([*before, "job.json"])
+
+
+def test_cli_validate_prints_one_line_per_problem(folder: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    path = write_spec(folder, sources=["nope.mov"], output_dir="missing")
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2
+    assert err[0].startswith(f"{path}: sources.0:")
+    assert err[1].startswith(f"{path}: output_dir:")
+    assert "Traceback" not in "\n".join(err)
+
+
+def test_cli_validate_ok(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(write_spec(folder))]) == 0
+    assert "valid" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("text,field", [("{not json", "(json)"), ("[1, 2]", "(spec)"),
+                                        ("", "(json)")])
+def test_malformed_json_is_a_clean_exit_2(folder: Path, text: str, field: str,
+                                          capsys: pytest.CaptureFixture[str]) -> None:
+    path = folder / "bad.json"
+    path.write_text(text, encoding="utf-8")
+    assert main(["validate", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{field}:" in err
+    assert "Traceback" not in err
+
+
+def test_missing_spec_file_is_a_clean_exit_2(folder: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["plan", str(folder / "nope.json")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_schema_describes_every_field(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["additionalProperties"] is False
+    for name, prop in schema["properties"].items():
+        assert prop.get("description"), name
+    assert set(schema["required"]) == {"schema_version", "sources", "output_dir", "codec",
+                                       "container", "resolution", "fps_mode"}
