@@ -13,8 +13,10 @@ from collections.abc import Sequence
 
 from ._engine import exit_code_for, run_plan
 from ._errors import JobSpecValidationError, RproxyError
+from ._init import DEFAULTS, init_spec
 from ._plan import build_plan
-from ._progress import NORMAL, QUIET, VERBOSE, Display
+from ._progress import NORMAL, QUIET, VERBOSE, Display, short_path
+from ._show import find_result, load_result, render
 from ._spec import JobSpec
 from ._tasks import Session
 from ._validate import validate
@@ -53,9 +55,28 @@ def cmd_plan(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     spec = _load(args.spec)
     level = QUIET if args.quiet else VERBOSE if args.verbose else NORMAL
-    session = Session(display=Display(stream=sys.stdout, level=level))
-    result = run_plan(build_plan(spec), session)
+    display = Display(stream=sys.stdout, level=level)
+    plan = build_plan(spec)
+    display.job_started(plan)
+    result = run_plan(plan, Session(display=display))
     return exit_code_for(result)
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    path = find_result(args.target)
+    sys.stdout.write(render(load_result(path), path))
+    return 0
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    written = init_spec(args.folder, args.spec, args.output_dir, args.recursive,
+                        codec=args.codec, container=args.container,
+                        resolution=args.resolution)
+    made = " (created)" if written.created_output_dir else ""
+    print(f"wrote {written.spec_path}: {written.clip_count} clip(s), proxies into "
+          f"{short_path(written.output_dir)}{made}")
+    print(f"next: edit it if needed, then `rproxy run {written.spec_path}` (or `doit`)")
+    return 0
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -94,6 +115,27 @@ def build_parser() -> argparse.ArgumentParser:
     noise.add_argument("-v", "--verbose", action="store_true",
                        help="also print when each clip starts")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("show", help="print a job's result as a table: status per clip, why "
+                                    "a clip failed, the command to reproduce it")
+    p.add_argument("target", metavar="RESULT_OR_SPEC",
+                   help="a result.json, or a JobSpec file (its last result is shown)")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("init", help="write a starter JobSpec for a folder of clips")
+    p.add_argument("folder", help="folder holding the source clips")
+    p.add_argument("--spec", metavar="PATH",
+                   help="where to write the spec (default: jobs/<folder name>.json); an "
+                        "existing file is never overwritten")
+    p.add_argument("--output-dir", metavar="DIR",
+                   help="folder for the proxies (default: proxies/<folder name>; created)")
+    p.add_argument("-r", "--recursive", action="store_true",
+                   help="also take clips from subfolders (camera cards)")
+    p.add_argument("--codec", help=f"proxy codec (default: {DEFAULTS['codec']})")
+    p.add_argument("--container", help=f"container (default: {DEFAULTS['container']})")
+    p.add_argument("--resolution", metavar="WxH",
+                   help=f"proxy frame size (default: {DEFAULTS['resolution']})")
+    p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("schema", help="print the JobSpec JSON Schema (for editors)")
     p.set_defaults(func=cmd_schema)

@@ -15,16 +15,18 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ._argv import SourceFacts, build_argv
 from ._errors import ClipError, FFmpegError, OutputConflictError, ProbeError
 from ._ffmpeg import describe_exit, ffmpeg_version, run_ffmpeg, stderr_tail
 from ._formats import MXF_RATES, Codec, Container, describe_rates, dnxhd_bitrate, format_rate
 from ._plan import Plan, PlannedClip
-from ._probe import MediaInfo, probe
 from ._records import ClipExecutionResult, ClipStatus, read_clip_record, write_clip_record
-from ._signals import signal_of
-from ._verify import verify_output
+from ._signals import deferred_signals, signal_of
+
+if TYPE_CHECKING:  # PyAV loads only when a clip is encoded: `plan`, `list` stay quick
+    from ._probe import MediaInfo
 
 ProgressFn = Callable[[float, float | None], None]  # (seconds done, total seconds)
 
@@ -90,6 +92,8 @@ def forget_recorded_outputs() -> None:
 
 def source_limits(plan: Plan, source: MediaInfo) -> SourceFacts:
     """Limits that depend on the source, checked before ffmpeg runs; facts for the argv."""
+    from ._probe import source_facts
+
     fmt = plan.fmt
     rate = fmt.rate or source.rate
     if fmt.container is Container.MXF and fmt.rate is None and (
@@ -105,8 +109,7 @@ def source_limits(plan: Plan, source: MediaInfo) -> SourceFacts:
         found = format_rate(rate) if rate else "unknown"
         raise ProbeError(f"DNxHD at {fmt.width}x{fmt.height} has no bitrate for {found} fps; "
                          "use fps_mode 'cfr' with a standard rate, or dnxhr")
-    return SourceFacts(rate=source.rate, timecode=source.timecode,
-                       interlaced=source.interlaced, top_field_first=source.top_field_first)
+    return source_facts(source)
 
 
 @dataclass
@@ -163,6 +166,9 @@ def _encode(plan: Plan, clip: PlannedClip, ffmpeg: str, attempt: _Attempt,
             f"refusing to overwrite {clip.output}: rproxy did not make this file for clip "
             f"{clip.index}; move or delete it, or change naming_template")
     before = _stat(clip.source)
+    from ._probe import probe
+    from ._verify import verify_output
+
     source = probe(clip.source)
     attempt.probe = source.to_json()
     facts = source_limits(plan, source)
@@ -186,8 +192,7 @@ def _encode(plan: Plan, clip: PlannedClip, ffmpeg: str, attempt: _Attempt,
             after.st_size, after.st_mtime_ns):
         raise ProbeError(f"source changed or disappeared during encoding: {clip.source}")
     attempt.verification = verify_output(clip.partial, plan.fmt, source)
-    clip.output.parent.mkdir(parents=True, exist_ok=True)
-    os.replace(clip.partial, clip.output)
+    # The verified proxy stays at clip.partial: _finish records it, then renames it into place.
 
 
 def _finish(
@@ -199,21 +204,59 @@ def _finish(
     failure: str | None = None,
     verification: dict[str, object] | None = None,
 ) -> ClipExecutionResult:
-    if failure is not None:
+    """Write the clip's record; on success, then rename the verified partial into place.
+
+    Record first, rename second, with SIGINT/SIGTERM held until both are done: a run killed
+    in between leaves a COMPLETED record whose output is not there (never trusted: redone),
+    never a proxy without a record (which the next run would refuse as not rproxy's).
+    An OSError here (disk full) fails the clip; it never escapes as a traceback."""
+    with deferred_signals():
+        if failure is None:
+            try:
+                record = _record(clip, started, attempt, ffmpeg, None, verification,
+                                 _stat(clip.partial))
+                write_clip_record(clip.record, record)
+                clip.output.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(clip.partial, clip.output)
+                return record
+            except OSError as exc:
+                failure = _os_failure("could not record and move the verified proxy into place",
+                                      exc)
         _remove(clip.partial)
         # A proxy of ours from an earlier run is stale now (that is why we re-ran): leave no
         # out-of-date proxy beside a FAILED record. A file that is not ours is never touched.
         if owned_by_rproxy(clip):
             _remove(clip.output)
+        record = _record(clip, started, attempt, ffmpeg, failure, verification, None)
+        try:
+            write_clip_record(clip.record, record)
+        except OSError as exc:
+            reason = f"{failure}; {_os_failure('its record could not be written', exc)}"
+            record = record.model_copy(update={"failure_reason": reason})
+        return record
+
+
+def _os_failure(what: str, exc: OSError) -> str:
+    where = f" ({exc.filename})" if exc.filename else ""
+    return f"{what}: {exc.strerror or exc}{where}"
+
+
+def _record(
+    clip: PlannedClip,
+    started: datetime,
+    attempt: _Attempt,
+    ffmpeg: str,
+    failure: str | None,
+    verification: dict[str, object] | None,
+    output: os.stat_result | None,
+) -> ClipExecutionResult:
     finished = datetime.now(UTC)
-    source, output = _stat(clip.source), _stat(clip.output) if failure is None else None
+    source = _stat(clip.source)
     try:
         version = ffmpeg_version(ffmpeg)
-    except ClipError:
-        version = None
     except Exception:
         version = None
-    record = ClipExecutionResult(
+    return ClipExecutionResult(
         index=clip.index,
         source_path=str(clip.source),
         output_path=str(clip.output),
@@ -237,5 +280,3 @@ def _finish(
         ffmpeg_version=version,
         probe=dict(attempt.probe or {}),
     )
-    write_clip_record(clip.record, record)
-    return record

@@ -15,7 +15,7 @@ from doit.doit_cmd import DoitMain
 from ._ffmpeg import ffmpeg_binary, ffmpeg_version
 from ._plan import Plan, build_plan
 from ._progress import QUIET, Display
-from ._records import JobExecutionResult
+from ._records import DOIT_BACKEND, JobExecutionResult
 from ._signals import signal_of, sigterm_as_interrupt
 from ._spec import JobSpec
 from ._tasks import BASENAME, RproxyReporter, Session, SizeMtimeChecker, clip_tasks, finish_jobs
@@ -44,10 +44,13 @@ def run_plan(plan: Plan, session: Session) -> JobExecutionResult:
 
     config = doit_config(str(plan.state_dir / "doit-db.json"),
                          RproxyReporter(io.StringIO(), {}, session))
+    # doit's DB sits on the output volume: written atomically, and a full disk is not fatal.
+    config["backend"] = next(iter(DOIT_BACKEND))
     loader = ModuleTaskLoader({"task_" + BASENAME: task_proxy, "DOIT_CONFIG": config})
     with sigterm_as_interrupt():
         try:
-            DoitMain(loader, config_filenames=()).run(["run", BASENAME])
+            DoitMain(loader, config_filenames=(), extra_config={"BACKEND": DOIT_BACKEND}).run(
+                ["run", BASENAME])
         except KeyboardInterrupt as exc:  # arrived outside a clip (between tasks)
             session.interrupted = session.interrupted or signal_of(exc)
             if plan.job_id not in session.results:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import os
 import signal
 import subprocess
@@ -64,12 +65,15 @@ class FFmpegRun:
     timed_out: bool = False
 
 
-def _child_setup() -> None:
+def _child_setup(parent: int) -> None:
     # Own process group, so a timeout can stop ffmpeg and anything it started; and die with
-    # the parent, so a SIGKILLed rproxy does not leave ffmpeg writing on its own.
+    # the parent, so a SIGKILLed rproxy does not leave ffmpeg writing on its own. When the
+    # parent died before prctl took effect, nobody would send that signal: go now.
     os.setsid()
     with contextlib.suppress(Exception):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _read_progress(stream: IO[bytes], on_progress: Callable[[float], None] | None) -> None:
@@ -114,16 +118,16 @@ def run_ffmpeg(
         try:
             proc = subprocess.Popen(
                 list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err,
-                preexec_fn=_child_setup,
+                preexec_fn=functools.partial(_child_setup, os.getpid()),
             )
         except OSError as exc:
             raise FFmpegNotFoundError(f"cannot start FFmpeg {argv[0]}: {exc.strerror}") from None
         reader = threading.Thread(target=_read_progress, args=(proc.stdout, on_progress),
                                   daemon=True)
-        reader.start()
         timed_out = False
         try:
             try:
+                reader.start()
                 proc.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:
                 timed_out = True
@@ -132,7 +136,8 @@ def run_ffmpeg(
             _stop(proc)
             raise
         finally:
-            reader.join(timeout=5)
+            if reader.is_alive():
+                reader.join(timeout=5)
             if proc.stdout:
                 proc.stdout.close()
         return FFmpegRun(
@@ -153,7 +158,17 @@ def describe_exit(run: FFmpegRun, timeout_s: float) -> str:
         except ValueError:
             name = f"signal {-run.exit_code}"
         return f"ffmpeg was killed by {name}"
-    return f"ffmpeg exited with code {run.exit_code}"
+    return f"ffmpeg exited with code {run.exit_code}{_os_error(run)}"
+
+
+def _os_error(run: FFmpegRun) -> str:
+    """ffmpeg exits with an OS error as 256 - errno (a full disk: 228, ENOSPC). Name it when
+    stderr confirms it, since the line that says so is often not among the last ones."""
+    errno_ = 256 - run.exit_code
+    if not 0 < errno_ < 134:
+        return ""
+    text = os.strerror(errno_)
+    return f" ({text})" if text in run.stderr else ""
 
 
 def stderr_tail(stderr: str, lines: int = 5) -> str:

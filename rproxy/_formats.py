@@ -44,6 +44,14 @@ class CodecFormat:
     chroma_420: bool  # needs even width and height
     carries_interlace: bool  # can encode interlaced pictures as such
     profile: str | None = None  # the profile PyAV reports, when the codec has a meaningful one
+    # Can PyAV read the field order back cheaply (from the bitstream or a reliable container
+    # field)? ProRes and H.264: yes; DNxHD: the interlace flag only.
+    field_order_readable: bool = False
+
+    @property
+    def chroma(self) -> str:
+        """'4:2:0', '4:2:2' or '4:4:4', from the pixel format the encoder gets."""
+        return chroma_of(self.pix_fmt) or "?"
 
 
 _MOV = (Container.MOV,)
@@ -61,6 +69,7 @@ def _prores(codec: Codec, profile: int, fourcc: str, name: str, pix_fmt: str) ->
         chroma_420=False,
         carries_interlace=True,
         profile=name,
+        field_order_readable=True,
     )
 
 
@@ -81,6 +90,7 @@ FORMATS: dict[Codec, CodecFormat] = {
         fourcc=None,
         chroma_420=True,
         carries_interlace=True,
+        field_order_readable=True,
     ),
     Codec.H265: CodecFormat(
         codec=Codec.H265,
@@ -108,9 +118,10 @@ FORMATS: dict[Codec, CodecFormat] = {
         pix_fmt="yuv422p",
         containers=(Container.MOV, Container.MXF),
         decoded_name="dnxhd",
-        fourcc=None,
+        fourcc="AVdn",
         chroma_420=False,
-        carries_interlace=True,
+        carries_interlace=True,  # only 1920x1080 at 25 and 29.97 fps, top field first
+        profile="DNXHD",
     ),
     Codec.DNXHR: CodecFormat(
         codec=Codec.DNXHR,
@@ -118,7 +129,7 @@ FORMATS: dict[Codec, CodecFormat] = {
         pix_fmt="yuv422p",
         containers=(Container.MOV, Container.MXF),
         decoded_name="dnxhd",
-        fourcc=None,
+        fourcc="AVdh",
         chroma_420=False,
         carries_interlace=False,
         profile="DNXHR LB",
@@ -149,14 +160,31 @@ FORMATS: dict[Codec, CodecFormat] = {
 }
 
 # What each container takes for audio (ffmpeg encoder and extra args). Every source audio stream
-# is kept; PCM where editors expect it, 48 kHz where MXF demands it.
+# is kept with its channel count; PCM where editors expect it (mov, mkv, mxf: 24-bit when the
+# source has more than 16 bits, see PCM_24), 48 kHz where MXF demands it, AAC in mp4, Opus in
+# WebM (the only codecs WebM takes besides Vorbis).
 AUDIO: dict[Container, tuple[str, ...]] = {
     Container.MOV: ("pcm_s16le",),
     Container.MP4: ("aac", "-b:a", "192k"),
     Container.MKV: ("pcm_s16le",),
-    Container.WEBM: ("libopus", "-b:a", "128k", "-mapping_family", "255"),
+    Container.WEBM: ("libopus", "-b:a", "128k"),
     Container.MXF: ("pcm_s16le", "-ar", "48000"),
 }
+# The PCM encoder for sources whose audio has more than 16 bits (24-bit camera audio).
+PCM_24 = "pcm_s24le"
+# The decoded audio codec name each container's audio must have (PCM: either depth).
+AUDIO_DECODED: dict[Container, frozenset[str]] = {
+    Container.MOV: frozenset({"pcm_s16le", "pcm_s24le"}),
+    Container.MP4: frozenset({"aac"}),
+    Container.MKV: frozenset({"pcm_s16le", "pcm_s24le"}),
+    Container.WEBM: frozenset({"opus"}),
+    Container.MXF: frozenset({"pcm_s16le", "pcm_s24le"}),
+}
+# Channel layouts libopus encodes with its standard (Vorbis order) mapping; any other layout
+# (4.0, 5.1(side), unnamed "4 channels"...) needs mapping family 255 (discrete channels).
+OPUS_LAYOUTS = frozenset({"mono", "stereo", "3.0", "quad", "5.0", "5.1", "6.1", "7.1"})
+# Containers whose audio must be 48 kHz.
+AUDIO_48K = frozenset({Container.MXF})
 
 # FFmpeg muxer names, where they differ from the extension.
 MUXER: dict[Container, str] = {
@@ -188,7 +216,26 @@ DNXHD_BITRATES: dict[tuple[int, int], dict[Fraction, int]] = {
     (1280, 720): _DNXHD_720,
 }
 
+# DNxHD interlaced: only 1920x1080, at 25 and 29.97 fps (1080i50 / 1080i59.94), top field first,
+# and never below 120 Mb/s (the progressive 36/45 Mb/s profiles have no interlaced form).
+DNXHD_INTERLACED: dict[tuple[int, int], dict[Fraction, int]] = {
+    (1920, 1080): {Fraction(25): 120, Fraction(30000, 1001): 145},
+}
+
 DNXHR_MIN_SIZE = (256, 120)
+
+
+def chroma_of(pix_fmt: str | None) -> str | None:
+    """'yuv422p10le' → '4:2:2'; None when the pixel format is not planar YUV we know."""
+    if not pix_fmt:
+        return None
+    for prefix, chroma in (("yuva444", "4:4:4"), ("yuv444", "4:4:4"), ("yuv422", "4:2:2"),
+                           ("yuva422", "4:2:2"), ("yuv420", "4:2:0"), ("yuvj420", "4:2:0"),
+                           ("yuvj422", "4:2:2"), ("yuva420", "4:2:0"), ("nv12", "4:2:0"),
+                           ("gbr", "4:4:4")):
+        if pix_fmt.startswith(prefix):
+            return chroma
+    return None
 
 
 def dnxhd_bitrate(width: int, height: int, rate: Fraction) -> int | None:

@@ -7,7 +7,7 @@ import fcntl
 import os
 from pathlib import Path
 
-from ._errors import JobLockedError
+from ._errors import CouldNotStartError, JobLockedError
 
 
 class JobLock:
@@ -26,8 +26,13 @@ class JobLock:
     def acquire(self) -> None:
         if self._fd is not None:
             return
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise CouldNotStartError(
+                f"job {self.job_id}: cannot create its lock {self.path}: "
+                f"{exc.strerror or exc}") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -36,8 +41,9 @@ class JobLock:
             raise JobLockedError(
                 f"job {self.job_id} is already running (pid {holder}); wait for it to finish "
                 f"(lock: {self.path})") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
+        with contextlib.suppress(OSError):  # the pid is only a hint (a full disk refuses it)
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode("ascii"), 0)
         self._fd = fd
 
     def release(self) -> None:

@@ -112,25 +112,31 @@ def task_name(job_id: str, index: int, clip_count: int) -> str:
 def build_plan(spec: JobSpec) -> Plan:
     """The ordered clips of a (validated) spec."""
     fmt = proxy_format(spec)
-    out_dir = spec.output_path
+    out_dir = str(spec.output_path)
     state = job_state_dir(spec)
+    # Paths are joined as strings and made Path once: pathlib's `/` costs more than everything
+    # else here, and a film's dailies have thousands of clips.
+    partial_dir, record_dir = str(state / "partial"), str(state / "clips")
     count = len(spec.sources)
     width = index_width(count)
+    job_id = spec.id
+    facts = SourceFacts()
     clips = []
     for index, (source, name) in enumerate(zip(spec.source_paths, output_names(spec),
                                                strict=True)):
-        output = Path(os.path.normpath(out_dir / name))
-        partial = state / "partial" / f"{index:0{width}d}.{fmt.extension}"
-        argv = tuple(build_argv(FFMPEG, source, partial, fmt, SourceFacts()))
+        output = Path(os.path.normpath(os.path.join(out_dir, name)))
+        number = f"{index:0{width}d}"
+        partial = Path(f"{partial_dir}{os.sep}{number}.{fmt.extension}")
+        argv = tuple(build_argv(FFMPEG, source, partial, fmt, facts))
         clips.append(
             PlannedClip(
                 index=index,
                 source=source,
                 output=output,
                 partial=partial,
-                record=state / "clips" / f"{index:0{width}d}.json",
+                record=Path(f"{record_dir}{os.sep}{number}.json"),
                 argv=argv,
-                task_name=task_name(spec.id, index, count),
+                task_name=f"{job_id}:{number}",
                 fingerprint=_fingerprint(argv, source, output),
             )
         )

@@ -13,7 +13,14 @@ from typing import Any
 import av
 import av.error
 
+from ._argv import SourceFacts
 from ._errors import ProbeError
+
+# AVFieldOrder as libavcodec numbers it.
+_FIELD_ORDERS = {1: "progressive", 2: "tff", 3: "bff", 4: "tff", 5: "bff"}
+# IMX / D-10 frames carry vertical-interval lines above the picture: (codec, width, height) →
+# lines to drop so the proxy shows the picture, not the VBI (576 of 608, 480 of 512).
+_VBI_LINES = {("mpeg2video", 720, 608): 32, ("mpeg2video", 720, 512): 32}
 
 
 @dataclass(frozen=True)
@@ -21,6 +28,8 @@ class AudioInfo:
     codec: str
     channels: int
     sample_rate: int
+    layout: str = ""
+    bits: int = 16  # bits per sample of the source (PCM depth; 16 for lossy codecs)
 
 
 @dataclass
@@ -38,9 +47,12 @@ class MediaInfo:
     duration_s: float | None
     timecode: str | None
     audio: list[AudioInfo] = field(default_factory=list)
-    rotation: int = 0
+    rotation: int = 0  # degrees the display matrix turns the picture (0: upright as stored)
     interlaced: bool = False
     top_field_first: bool = True
+    field_order: str = "unknown"  # progressive, tff, bff or unknown, as the decoder reports
+    variable_rate: bool = False  # average rate differs from the nominal rate (phone footage)
+    sample_aspect_ratio: str | None = None
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -49,14 +61,14 @@ class MediaInfo:
 
 
 def _timecode(container: av.container.InputContainer, video: av.VideoStream) -> str | None:
-    # mov keeps it on the video stream (from tmcd) or on the tmcd data stream; mxf and mkv
-    # on the container.
+    # mov keeps it on the video stream (from tmcd) or on the tmcd data stream; mxf on the
+    # container; Matroska as a TIMECODE tag (upper case) on the segment or the track.
     candidates = [video.metadata, container.metadata]
     candidates += [s.metadata for s in container.streams if s.type == "data"]
     for meta in candidates:
-        value = meta.get("timecode")
-        if value:
-            return str(value)
+        for key, value in meta.items():
+            if key.lower() == "timecode" and value:
+                return str(value)
     return None
 
 
@@ -93,21 +105,27 @@ def probe(path: Path, *, what: str = "source") -> MediaInfo:
             raise ProbeError(f"no video stream in {what} {path.name} (it holds {kinds})")
         video = videos[0]
         ctx = video.codec_context
+        # MXF (and some raw streams) store no average rate: the stream's nominal rate is it.
+        rate = video.average_rate or video.guessed_rate
         info = MediaInfo(
             format_name=container.format.name,
-            video_codec=ctx.name,
+            # The codec, not the decoder that happens to read it (libdav1d reads av1).
+            video_codec=_codec_name(ctx),
             codec_tag=_tag(ctx),
             profile=video.profile,
             pix_fmt=ctx.pix_fmt,
             width=ctx.width,
             height=ctx.height,
-            rate=Fraction(video.average_rate) if video.average_rate else None,
+            rate=Fraction(rate) if rate else None,
             frame_count=video.frames,
             frame_count_source="header",
             duration_s=_duration(container, video),
             timecode=_timecode(container, video),
-            audio=[AudioInfo(a.codec_context.name, a.codec_context.channels,
-                             a.codec_context.sample_rate) for a in container.streams.audio],
+            audio=[_audio(a) for a in container.streams.audio
+                   if a.codec_context is not None and a.codec_context.channels],
+            sample_aspect_ratio=str(ctx.sample_aspect_ratio) if ctx.sample_aspect_ratio
+            else None,
+            variable_rate=_variable(video),
         )
         _first_frame(container, video, info, path, what)
         if info.frame_count <= 0:
@@ -119,14 +137,73 @@ def probe(path: Path, *, what: str = "source") -> MediaInfo:
     return info
 
 
+def _codec_name(ctx: Any) -> str:
+    codec = getattr(ctx, "codec", None)
+    return str(getattr(codec, "canonical_name", None) or ctx.name)
+
+
+def _audio(stream: Any) -> AudioInfo:
+    ctx = stream.codec_context
+    name = str(getattr(ctx.codec, "canonical_name", None) or ctx.name)
+    bits = 16
+    if name.startswith("pcm_"):
+        digits = "".join(ch for ch in name[5:] if ch.isdigit())
+        bits = int(digits) if digits else 16
+    raw = getattr(ctx, "bits_per_raw_sample", 0) or 0
+    if name.startswith("pcm_") and raw:
+        bits = int(raw)
+    layout = getattr(getattr(ctx, "layout", None), "name", "") or ""
+    return AudioInfo(name, int(ctx.channels), int(ctx.sample_rate), str(layout), bits)
+
+
+def vbi_lines(info: MediaInfo) -> int:
+    """Lines of vertical interval above the picture (IMX/D-10 720x608 → 32), else 0."""
+    return _VBI_LINES.get((info.video_codec, info.width, info.height), 0)
+
+
+def source_facts(info: MediaInfo) -> SourceFacts:
+    """What the argv builder needs to know about a probed source."""
+    return SourceFacts(
+        rate=info.rate,
+        timecode=info.timecode,
+        interlaced=info.interlaced,
+        top_field_first=info.top_field_first,
+        crop_top=vbi_lines(info),
+        audio_layouts=tuple(a.layout for a in info.audio),
+        audio_bits=tuple(a.bits for a in info.audio),
+    )
+
+
 def _tag(ctx: Any) -> str:
     tag = getattr(ctx, "codec_tag", "") or ""
     return str(tag).strip("\x00")
 
 
+def _variable(video: av.VideoStream) -> bool:
+    """Variable frame rate: the average rate is off the stream's nominal rate by > 0.5 %."""
+    avg, nominal = video.average_rate, video.guessed_rate
+    if not avg or not nominal:
+        return False
+    return abs(float(avg) - float(nominal)) > 0.005 * float(nominal)
+
+
+def _tag_seconds(value: str) -> float | None:
+    """Matroska's per-track DURATION tag, '00:00:00.501000000' → 0.501."""
+    try:
+        hh, mm, ss = value.split(":")
+        return int(hh) * 3600 + int(mm) * 60 + float(ss)
+    except ValueError:
+        return None
+
+
 def _duration(container: av.container.InputContainer, video: av.VideoStream) -> float | None:
     if video.duration is not None and video.time_base is not None:
         return float(video.duration * video.time_base)
+    for key, value in video.metadata.items():
+        if key.upper() == "DURATION":
+            seconds = _tag_seconds(str(value))
+            if seconds is not None:
+                return seconds
     if container.duration is not None:
         return container.duration / 1_000_000
     return None
@@ -138,11 +215,14 @@ def _first_frame(container: av.container.InputContainer, video: av.VideoStream,
     try:
         for frame in container.decode(video):
             # AVFieldOrder: 1 progressive, 2 TT, 3 BB, 4 TB, 5 BT (2 and 4: top field first)
-            order = getattr(video.codec_context, "field_order", 0)
+            order = int(getattr(video.codec_context, "field_order", 0) or 0)
             info.interlaced = bool(frame.interlaced_frame) or order in (2, 3, 4, 5)
             info.top_field_first = order not in (3, 5)
-            with contextlib.suppress(AttributeError):
-                info.rotation = int(frame.rotation)
+            info.field_order = _FIELD_ORDERS.get(order, "unknown")
+            if info.interlaced and info.field_order == "progressive":
+                info.field_order = "unknown"
+            with contextlib.suppress(AttributeError, TypeError, ValueError):
+                info.rotation = round(frame.rotation) % 360
             return
     except av.error.FFmpegError as exc:
         raise ProbeError(f"{what} {path.name}: video does not decode ({exc.strerror})") from None

@@ -1,11 +1,25 @@
-"""What a person sees while a job runs: one line per clip, a live percentage on a terminal,
-plain lines with no control characters on a pipe or in a log."""
+"""What a person sees while a job runs.
+
+- On a terminal: one line per finished clip, and while a clip encodes a live line
+  ``[2/5] A001C003.mov [#####.......]  48% 0:41 of 1:26, ~0:44 left`` redrawn in place (percent of
+  the source's duration, from ffmpeg's ``-progress`` ``out_time``).
+- On a pipe or in a log: the same per-clip lines, plain, never a control character (no ``\\r``,
+  no ANSI escapes); with ``-v`` a plain progress line every ``log_every_s`` seconds instead of
+  the live line.
+
+Levels: ``SILENT`` (library default: nothing), ``QUIET`` (failures and the summary),
+``NORMAL`` (plus one line per clip and live progress), ``VERBOSE`` (plus a line when each clip
+starts, the command of a failed clip, and progress lines in logs)."""
 
 from __future__ import annotations
 
+import os
+import re
 import sys
+import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
@@ -13,81 +27,215 @@ if TYPE_CHECKING:
     from ._plan import Plan
     from ._records import ClipExecutionResult, JobExecutionResult
 
-QUIET, NORMAL, VERBOSE = 0, 1, 2
+SILENT, QUIET, NORMAL, VERBOSE = -1, 0, 1, 2
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # everything but \t and \n
+_BAR = 12
+
+
+def plain(text: str) -> str:
+    """`text` with control characters (carriage returns, escapes, …) made visible as '?';
+    newlines are kept. File names and ffmpeg's stderr can hold anything."""
+    return _CONTROL.sub("?", text.replace("\r\n", "\n"))
+
+
+def clock(seconds: float) -> str:
+    """0:07, 1:26, 1:02:03."""
+    whole = max(0, int(seconds + 0.5))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def took(seconds: float | None) -> str:
+    """'0.4 s', '12.3 s', '3 min 05 s', '1 h 02 min'."""
+    if seconds is None:
+        return "?"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(seconds + 0.5), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def short_path(path: str | Path) -> str:
+    """A path relative to the current folder when it is inside it, else absolute."""
+    text = str(path)
+    try:
+        rel = os.path.relpath(text)
+    except ValueError:
+        return text
+    return text if rel.startswith("..") else rel
+
+
+def size_text(size: int | None) -> str:
+    if size is None:
+        return "?"
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} TB"  # pragma: no cover
 
 
 @dataclass
 class Display:
-    stream: TextIO = field(default_factory=lambda: sys.stdout)
+    stream: TextIO | None = None  # None: sys.stdout at the time of writing
     level: int = NORMAL
-    live: bool | None = None  # None: live progress only when `stream` is a terminal
-    _last_draw: float = 0.0
+    live: bool | None = None  # None: live progress only when the stream is a terminal
+    log_every_s: float = 30.0  # plain progress lines (VERBOSE, not live)
+    redraw_every_s: float = 0.2
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _drawn: bool = False
+    _last_draw: float = 0.0
+
+    @property
+    def out(self) -> TextIO:
+        return self.stream if self.stream is not None else sys.stdout
 
     @property
     def is_live(self) -> bool:
         if self.live is not None:
             return self.live
-        isatty = getattr(self.stream, "isatty", None)
-        return bool(isatty and isatty())
+        isatty = getattr(self.out, "isatty", None)
+        try:
+            return bool(isatty and isatty()) and os.environ.get("TERM") != "dumb"
+        except ValueError:  # closed stream
+            return False
+
+    def _columns(self) -> int:
+        try:
+            columns = os.get_terminal_size(self.out.fileno()).columns
+        except (OSError, ValueError, AttributeError):
+            columns = 0
+        return max(20, columns) if columns > 0 else 80  # a new pty may report 0
+
+    # -- writing ------------------------------------------------------------------------
 
     def _line(self, text: str, level: int = NORMAL) -> None:
         if self.level < level:
             return
-        self._clear()
-        self.stream.write(text + "\n")
-        self.stream.flush()
+        with self._lock:
+            self._clear()
+            self.out.write(plain(text) + "\n")
+            self.out.flush()
 
     def _clear(self) -> None:
         if self._drawn:
-            self.stream.write("\r\x1b[K")
+            self.out.write("\r\x1b[K")
             self._drawn = False
 
     @staticmethod
     def _counter(plan: Plan, index: int) -> str:
         return f"[{index + 1}/{len(plan.clips)}]"
 
-    def clip_started(self, plan: Plan, index: int) -> None:
+    @staticmethod
+    def _names(plan: Plan, index: int) -> str:
         clip = plan.clips[index]
-        if not self.is_live:
-            self._line(f"{self._counter(plan, index)} start {clip.source.name} -> "
-                       f"{clip.output.name}", VERBOSE)
+        return f"{clip.source.name} -> {clip.output.name}"
+
+    # -- events -------------------------------------------------------------------------
+
+    def job_started(self, plan: Plan) -> None:
+        count = len(plan.clips)
+        spec = plan.spec
+        self._line(f"job {plan.job_id}: {count} clip{'s' * (count != 1)} -> "
+                   f"{short_path(spec.output_path)} ({spec.codec.value} {spec.container.value} "
+                   f"{spec.resolution})")
+
+    def clip_started(self, plan: Plan, index: int) -> None:
+        self._line(f"{self._counter(plan, index)} start {self._names(plan, index)}", VERBOSE)
 
     def progress_fn(self, plan: Plan, index: int) -> ProgressFn | None:
-        if not self.is_live or self.level < NORMAL:
+        """A callback for ffmpeg's progress (seconds done, source seconds), or None when
+        nothing would be shown."""
+        live = self.is_live
+        if self.level < NORMAL or (not live and self.level < VERBOSE):
             return None
-        name = plan.clips[index].source.name
+        name = plain(plan.clips[index].source.name)
         counter = self._counter(plan, index)
+        started = time.monotonic()
+        last = [0.0 if live else started]
+        furthest = [0.0]  # ffmpeg's out_time can step back as it interleaves streams
 
-        def draw(done: float, total: float | None) -> None:
+        def report(done: float, total: float | None) -> None:
+            done = furthest[0] = max(furthest[0], done)
             now = time.monotonic()
-            if now - self._last_draw < 0.2:
+            every = self.redraw_every_s if live else self.log_every_s
+            if now - last[0] < every:
                 return
-            self._last_draw = now
-            pct = f"{min(100.0, 100 * done / total):5.1f}%" if total else f"{done:7.1f}s"
-            self.stream.write(f"\r\x1b[K{counter} {name} {pct}")
-            self.stream.flush()
-            self._drawn = True
+            last[0] = now
+            status, eta = _status(done, total, now - started, bar=live)
+            shown = name
+            status += eta
+            with self._lock:
+                if live:  # one terminal row: shorten the name, never the percentage
+                    cols = self._columns()
+                    longest = len(status) - len(eta) + len(f", ~{clock(total or 0)} left")
+                    room = cols - 1 - len(counter) - longest - 2
+                    if len(shown) > room:
+                        shown = shown[: max(room - 3, 4)] + "..."
+                    text = f"{counter} {shown} {status}"
+                    self.out.write("\r\x1b[K" + text[: cols - 1])
+                    self._drawn = True
+                else:
+                    self.out.write(f"{counter} {shown} {status}\n")
+                self.out.flush()
 
-        return draw
+        return report
 
     def clip_finished(self, plan: Plan, record: ClipExecutionResult) -> None:
         counter = self._counter(plan, record.index)
-        name = f"{plan.clips[record.index].source.name} -> {plan.clips[record.index].output.name}"
-        if record.failure_reason:
-            self._line(f"{counter} FAILED {name}: {record.failure_reason}", QUIET)
+        names = self._names(plan, record.index)
+        if record.failure_reason and record.status.value != "COMPLETED":
+            self._failure(f"{counter} FAILED {names}", record.failure_reason)
+            if record.command_line:
+                self._line(f"    to reproduce: {record.command_line}", VERBOSE)
         elif record.up_to_date:
-            self._line(f"{counter} up to date {name}")
+            self._line(f"{counter} up to date {names}")
         else:
-            self._line(f"{counter} COMPLETED {name} ({record.duration_s or 0:.1f} s)")
+            self._line(f"{counter} COMPLETED {names} ({took(record.duration_s)}, "
+                       f"{size_text(record.output_size_bytes)})")
 
     def clip_failed_early(self, plan: Plan, index: int, message: str) -> None:
-        clip = plan.clips[index]
-        self._line(f"{self._counter(plan, index)} FAILED {clip.source.name}: {message}", QUIET)
+        self._failure(f"{self._counter(plan, index)} FAILED {self._names(plan, index)}", message)
+
+    def _failure(self, head: str, reason: str) -> None:
+        first, *rest = plain(reason).strip().splitlines() or [""]
+        self._line(f"{head}: {first}", QUIET)
+        for line in rest:
+            self._line(f"    {line.strip()}", QUIET)
 
     def job_finished(self, plan: Plan, result: JobExecutionResult) -> None:
-        took = f" in {result.duration_s:.1f} s" if result.duration_s is not None else ""
-        self._line(
-            f"job {result.job_id} {result.status.value}: {result.completed_count} completed, "
-            f"{result.failed_count} failed, {result.skipped_count} skipped{took}; "
-            f"result: {plan.result_path}", QUIET)
+        total = len(result.clips)
+        reused = sum(c.up_to_date for c in result.clips)
+        completed = f"{result.completed_count} completed"
+        if reused:
+            completed += f" ({reused} up to date)"
+        how = (f"interrupted by {result.interrupted_by}" if result.interrupted_by
+               else result.status.value)
+        self._line(f"job {result.job_id} {how}: {completed}, {result.failed_count} failed, "
+                   f"{result.skipped_count} skipped of {total} clip{'s' * (total != 1)} "
+                   f"in {took(result.duration_s)}", QUIET)
+        where = short_path(plan.result_path)
+        hint = "" if result.status.value == "COMPLETED" else f" (details: rproxy show {where})"
+        self._line(f"result: {where}{hint}", QUIET)
+
+
+def _status(done: float, total: float | None, elapsed: float, *, bar: bool
+            ) -> tuple[str, str]:
+    """('[####......]  42% 0:41 of 1:26', ', ~0:44 left')."""
+    if not total or total <= 0:
+        return f"{clock(done)} encoded", ""
+    fraction = min(1.0, max(0.0, done / total))
+    text = f"{100 * fraction:3.0f}% {clock(done)} of {clock(total)}"
+    if bar:
+        filled = int(fraction * _BAR)
+        text = f"[{'#' * filled}{'.' * (_BAR - filled)}] " + text
+    eta = ""
+    if 0.02 < fraction < 1.0 and elapsed > 1.0:
+        eta = f", ~{clock(elapsed * (1 - fraction) / fraction)} left"
+    return text, eta

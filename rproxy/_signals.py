@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from types import FrameType
@@ -24,6 +25,41 @@ def signal_of(exc: BaseException) -> int:
 
 def _raise(signum: int, _frame: FrameType | None) -> None:
     raise Interrupted(signum)
+
+
+@contextlib.contextmanager
+def deferred_signals(*, reraise: bool = True) -> Iterator[list[int]]:
+    """SIGINT and SIGTERM wait until the block is done, so that a step that must not be cut
+    in half (a record and the rename it vouches for, a job's result) is never cut in half.
+
+    Yields the list of signals that arrived meanwhile. At the end the first of them is
+    delivered to the handler that was in place before (raising KeyboardInterrupt or
+    Interrupted as usual) unless `reraise` is false or an interrupt is already on its way.
+    Main thread only; a no-op elsewhere (Python runs handlers in the main thread)."""
+    pending: list[int] = []
+    if threading.current_thread() is not threading.main_thread():
+        yield pending
+        return
+
+    def remember(signum: int, _frame: FrameType | None) -> None:
+        pending.append(signum)
+
+    previous = {signum: signal.signal(signum, remember)
+                for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield pending
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        if pending and reraise and not isinstance(sys.exc_info()[1], KeyboardInterrupt):
+            _deliver(pending[0], previous[signal.Signals(pending[0])])
+
+
+def _deliver(signum: int, handler: object) -> None:
+    if callable(handler):
+        handler(signum, None)
+    elif handler == signal.SIG_DFL:
+        signal.raise_signal(signum)
 
 
 @contextlib.contextmanager

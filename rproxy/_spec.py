@@ -167,7 +167,7 @@ class JobSpec(BaseModel):
 
     def resolve(self, path: str) -> Path:
         """A path as written in the spec, made absolute against the spec's folder."""
-        return Path(os.path.normpath(self._base_dir / os.path.expanduser(path)))
+        return Path(os.path.normpath(os.path.join(self._base_dir, os.path.expanduser(path))))
 
     @property
     def source_paths(self) -> list[Path]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,7 +26,7 @@ from ._lock import JobLock
 from ._plan import Plan
 from ._progress import Display
 from ._records import ClipExecutionResult, JobExecutionResult, write_json_atomic
-from ._signals import signal_of
+from ._signals import deferred_signals, signal_of
 
 BASENAME = "proxy"
 
@@ -35,7 +36,7 @@ class Session:
     """Everything one doit run of rproxy tasks shares: plans, locks, outcomes, results."""
 
     display: Display = field(default_factory=Display)
-    plans: dict[str, Plan] = field(default_factory=dict)
+    plans: dict[str, Plan] = field(default_factory=dict, repr=False)
     locks: dict[str, JobLock] = field(default_factory=dict)
     outcomes: dict[str, dict[int, Outcome]] = field(default_factory=dict)
     started: dict[str, datetime] = field(default_factory=dict)
@@ -43,6 +44,9 @@ class Session:
     refused: dict[str, str] = field(default_factory=dict)  # job → why it could not start
     interrupted: int | None = None
     ffmpeg: str | None = None
+    # (job, clip) → the record doit's up-to-date check just found current
+    checked: dict[tuple[str, int], ClipExecutionResult] = field(default_factory=dict,
+                                                                repr=False)
 
     def __post_init__(self) -> None:
         forget_recorded_outputs()
@@ -95,27 +99,62 @@ def doit_path(path: Path, cwd: Path) -> str:
         return str(path)
 
 
+def doit_path_text(path: str, cwd: str) -> str:
+    """doit_path on normalised absolute path strings (no pathlib: 2 calls per clip add up)."""
+    if cwd == "/":
+        return path[1:] or "."
+    if path.startswith(cwd + "/"):
+        return path[len(cwd) + 1:]
+    return path
+
+
+def allow_chain_depth(clips: int) -> None:
+    """Let doit walk a task_dep chain of `clips` tasks. `doit clean` follows task_dep by
+    recursion (one Python frame per chained clip, ~1,000 by default); since Python 3.11 such
+    pure-Python calls use no C stack, so a higher limit is safe. Never lowers the limit."""
+    needed = 2 * clips + 1_000
+    if sys.getrecursionlimit() < needed:
+        sys.setrecursionlimit(needed)
+
+
+class _RecordIsCurrent:
+    """doit `uptodate`: the clip's record says its proxy can be reused. An object rather than
+    (function, args), so that `doit info` prints one line instead of the whole session."""
+
+    def __init__(self, session: Session, job_id: str, index: int) -> None:
+        self.session, self.job_id, self.index = session, job_id, index
+
+    def __call__(self) -> bool:
+        record = current_record(self.session.plans[self.job_id].clips[self.index])
+        if record is not None:  # the reporter's skip_uptodate reuses it: one read per clip
+            self.session.checked[(self.job_id, self.index)] = record
+        return record is not None
+
+    def __repr__(self) -> str:
+        record = self.session.plans[self.job_id].clips[self.index].record
+        return f"rproxy clip record {record} (missing, failed, or not for this command/source)"
+
+
 def clip_tasks(plan: Plan, session: Session, cwd: Path) -> Iterator[dict[str, Any]]:
     """doit sub-task dicts for one job, chained in order."""
     session.add(plan)
+    allow_chain_depth(len(plan.clips))
     previous: str | None = None
+    cwd_text = str(cwd)
+    job_id = plan.job_id
     for clip in plan.clips:
         yield {
             "name": clip.task_name,
             "doc": f"{clip.source} → {clip.output}",
-            "actions": [(_clip_action, [session, plan.job_id, clip.index])],
-            "file_dep": [doit_path(clip.source, cwd)],
-            "targets": [doit_path(clip.output, cwd)],
+            "actions": [(_clip_action, [session, job_id, clip.index])],
+            "file_dep": [doit_path_text(str(clip.source), cwd_text)],
+            "targets": [doit_path_text(str(clip.output), cwd_text)],
             "task_dep": [previous] if previous else [],
-            "uptodate": [(_up_to_date, [session, plan.job_id, clip.index], {})],
-            "clean": [(_clean_clip, [session, plan.job_id, clip.index])],
+            "uptodate": [_RecordIsCurrent(session, job_id, clip.index)],
+            "clean": [(_clean_clip, [session, job_id, clip.index])],
             "verbosity": 2,
         }
         previous = f"{BASENAME}:{clip.task_name}"
-
-
-def _up_to_date(session: Session, job_id: str, index: int) -> bool:
-    return current_record(session.plans[job_id].clips[index]) is not None
 
 
 def _clip_action(session: Session, job_id: str, index: int) -> TaskFailed | None:
@@ -142,7 +181,10 @@ def _clip_action(session: Session, job_id: str, index: int) -> TaskFailed | None
         written = read_clip_record(clip.record)
         if written is not None:
             session.outcomes[job_id][index] = Outcome(written)
-        return TaskFailed(f"interrupted by {signal.Signals(signum).name}")
+            session.display.clip_finished(plan, written)
+        # On up the stack: doit must stop here (not go on with other jobs' clips); its
+        # reporter's complete_run still collects and writes every job's result.
+        raise
     session.outcomes[job_id][index] = Outcome(record)
     session.display.clip_finished(plan, record)
     if record.failure_reason:
@@ -184,7 +226,9 @@ class RproxyReporter(ConsoleReporter):  # type: ignore[misc]
         if found is None:
             return super().skip_uptodate(task)  # type: ignore[no-any-return]
         plan, index = found
-        record = current_record(plan.clips[index])
+        record = self.session.checked.pop((plan.job_id, index), None)
+        if record is None:
+            record = current_record(plan.clips[index])
         self.session.touch(plan.job_id)
         if record is not None:
             record = record.model_copy(update={"up_to_date": True})
@@ -215,27 +259,45 @@ class RproxyReporter(ConsoleReporter):  # type: ignore[misc]
 
 
 def finish_jobs(session: Session) -> None:
-    """Collect and write the result of every job this run touched; release the locks."""
-    finished = datetime.now(UTC)
-    interrupted = signal.Signals(session.interrupted).name if session.interrupted else None
-    for job_id, outcomes in session.outcomes.items():
-        plan = session.plans[job_id]
-        lock = session.locks.get(job_id)
-        if lock is None or not lock.held:
-            with contextlib.suppress(RproxyError):
-                session.lock(plan)
-        if job_id in session.refused or not session.locks[job_id].held:
-            continue
-        previous: dict[int, ClipExecutionResult] = {}
-        for clip in plan.clips:
-            if clip.index not in outcomes:
-                record = current_record(clip)
-                if record is not None:
-                    previous[clip.index] = record
-        result = collect(plan, outcomes, previous, session.started.get(job_id), finished,
-                         interrupted)
-        write_json_atomic(plan.result_path, result.model_dump(mode="json"))
-        session.results[job_id] = result
-        session.display.job_finished(plan, result)
-    for lock in session.locks.values():
-        lock.release()
+    """Collect and write the result of every job this run touched; release the locks.
+
+    Also when an interrupt is on its way up (doit calls this from a `finally`): the result
+    says so. A result that cannot be written (disk full) is reported, never a traceback.
+    Under plain `doit` (the dodo.py session) an interrupt ends the process here with exit
+    code 130/143 instead of doit's traceback."""
+    in_flight = sys.exc_info()[1]
+    if isinstance(in_flight, KeyboardInterrupt) and session.interrupted is None:
+        session.interrupted = signal_of(in_flight)
+    with deferred_signals(reraise=False) as pending:
+        finished = datetime.now(UTC)
+        signum = session.interrupted or (pending[0] if pending else None)
+        interrupted = signal.Signals(signum).name if signum else None
+        for job_id, outcomes in session.outcomes.items():
+            plan = session.plans[job_id]
+            lock = session.locks.get(job_id)
+            if lock is None or not lock.held:
+                with contextlib.suppress(RproxyError):
+                    session.lock(plan)
+            if job_id in session.refused or not session.locks[job_id].held:
+                continue
+            previous: dict[int, ClipExecutionResult] = {}
+            for clip in plan.clips:
+                if clip.index not in outcomes:
+                    record = current_record(clip)
+                    if record is not None:
+                        previous[clip.index] = record
+            result = collect(plan, outcomes, previous, session.started.get(job_id), finished,
+                             interrupted)
+            try:
+                write_json_atomic(plan.result_path, result)
+            except OSError as exc:
+                print(f"rproxy: job {job_id}: could not write {plan.result_path}: "
+                      f"{exc.strerror or exc}", file=sys.stderr)
+            session.results[job_id] = result
+            session.display.job_finished(plan, result)
+        for lock in session.locks.values():
+            lock.release()
+    if session.interrupted is None and pending:
+        session.interrupted = pending[0]
+    if session is DEFAULT_SESSION and session.interrupted:
+        raise SystemExit(128 + session.interrupted)

@@ -27,6 +27,9 @@ from ._validate import find_problems
 __all__ = ["DOIT_CONFIG", "task_proxy"]
 
 DOIT_CONFIG: dict[str, Any] = doit_config(".doit.db", RproxyReporter)
+# Plain `doit forget` (no task named, no default_tasks) crashes in doit 0.37 with a TypeError
+# (pydoit/doit#484); with this it says "pass task name, --enable-default or --all" instead.
+DOIT_CONFIG["forget_disable_default"] = True
 
 
 def _spec_files() -> list[Path]:
@@ -50,8 +53,9 @@ def task_proxy() -> Iterator[dict[str, Any]]:
         except JobSpecValidationError as exc:
             raise InvalidTask(str(exc)) from None
         # Sources that your own tasks produce may not exist yet: the clip checks them when it
-        # runs. Everything else is refused now, before anything runs.
-        problems = find_problems(spec, check_sources=False)
+        # runs; a missing output_dir is made when the first clip runs. Everything else is
+        # refused now, before anything runs.
+        problems = find_problems(spec, check_sources=False, output_dir_may_be_missing=True)
         if problems:
             raise InvalidTask(str(JobSpecValidationError(problems, str(path))))
         yield from clip_tasks(build_plan(spec), DEFAULT_SESSION, Path.cwd())

@@ -1,0 +1,77 @@
+"""Helpers shared by the benchmark scripts: the FFmpeg binary, test media, timing, machine."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from rproxy._ffmpeg import ffmpeg_binary
+
+BIN = Path(sys.executable).parent  # the venv's bin: rproxy, doit
+FFMPEG = ffmpeg_binary()
+
+
+def make_source(path: Path, *, size: str = "1280x720", seconds: float = 1.0,
+                rate: str = "24000/1001", audio_tracks: int = 4,
+                vcodec: Sequence[str] = ("prores_ks", "-profile:v", "3", "-vendor", "apl0",
+                                         "-pix_fmt", "yuv422p10le")) -> Path:
+    """A camera-like clip: test pattern, `audio_tracks` mono 48 kHz PCM tracks, timecode."""
+    args = [FFMPEG, "-v", "error", "-y", "-f", "lavfi",
+            "-i", f"testsrc2=s={size}:r={rate}:d={seconds}"]
+    for track in range(audio_tracks):
+        args += ["-f", "lavfi", "-i", f"sine=f={440 + 110 * track}:r=48000:d={seconds}"]
+    args += ["-map", "0:v"]
+    for track in range(audio_tracks):
+        args += ["-map", f"{track + 1}:a"]
+    args += ["-c:v", *vcodec, "-c:a", "pcm_s24le", "-timecode", "01:00:00:00", str(path)]
+    subprocess.run(args, check=True, stdin=subprocess.DEVNULL)
+    return path
+
+
+def run(argv: Sequence[str], cwd: Path | None = None, quiet: bool = True) -> float:
+    """Wall seconds of one command; it must succeed."""
+    start = time.perf_counter()
+    done = subprocess.run(list(argv), cwd=cwd, stdin=subprocess.DEVNULL,
+                          stdout=subprocess.DEVNULL if quiet else None,
+                          stderr=subprocess.PIPE, check=False)
+    took = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"failed ({done.returncode}): {' '.join(map(str, argv))}\n"
+                         f"{done.stderr.decode(errors='replace')[-2000:]}")
+    return took
+
+
+def best_of(times: int, fn: Callable[[], float]) -> float:
+    """The median of `times` measurements (the machines are shared and noisy)."""
+    return statistics.median(fn() for _ in range(times))
+
+
+def verdict(value: float, target: float) -> str:
+    return "met" if value <= target else "NOT met"
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = ""
+    try:
+        kib = int(Path("/proc/meminfo").read_text().split()[1])
+        mem = f", {kib / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    ffmpeg = subprocess.run([FFMPEG, "-version"], capture_output=True, text=True,
+                            check=False).stdout.split("\n", 1)[0]
+    return (f"{os.cpu_count()} cores ({cpu}){mem}; Python {platform.python_version()}; "
+            f"{ffmpeg}")

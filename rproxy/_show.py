@@ -1,0 +1,120 @@
+"""`rproxy show`: a job's result as a table a person can read, with the reason and the command
+to reproduce each failed clip."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from ._errors import RproxyError
+from ._ffmpeg import stderr_tail
+from ._plan import build_plan
+from ._progress import plain, short_path, size_text, took
+from ._records import ClipExecutionResult, JobExecutionResult
+from ._spec import JobSpec
+
+_NOTE = 60  # characters of a reason shown in the table; the full text is below it
+
+
+class ResultNotFoundError(RproxyError):
+    """There is no result to show (yet)."""
+
+
+def find_result(path: str | Path) -> Path:
+    """`path` itself when it is a result.json, else the result of the JobSpec at `path`."""
+    file = Path(path)
+    try:
+        data: Any = json.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ResultNotFoundError(f"{file}: no such file") from None
+    except IsADirectoryError:
+        raise ResultNotFoundError(f"{file} is a folder; give a result.json or a spec "
+                                  "file") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ResultNotFoundError(f"{file}: not a JSON result or spec ({exc})") from None
+    if isinstance(data, dict) and "clips" in data and "job_id" in data:
+        return file
+    spec = JobSpec.from_file(file)  # JobSpecValidationError (exit 2) when it is no spec either
+    result = build_plan(spec).result_path
+    if not result.exists():
+        raise ResultNotFoundError(f"job {spec.id} of {file} has not run yet (no "
+                                  f"{short_path(result)}); run `rproxy run {file}` or `doit`")
+    return result
+
+
+def load_result(path: Path) -> JobExecutionResult:
+    try:
+        return JobExecutionResult.model_validate_json(path.read_bytes())
+    except (OSError, ValidationError, ValueError) as exc:
+        raise ResultNotFoundError(f"{path}: not a readable rproxy result ({exc})") from None
+
+
+def render(result: JobExecutionResult, where: Path | None = None) -> str:
+    """The result as plain text: a summary, one table row per clip, then each failure."""
+    total = len(result.clips)
+    how = (f"interrupted by {result.interrupted_by}" if result.interrupted_by
+           else result.status.value)
+    lines = [
+        f"job {result.job_id}  {how}: {result.completed_count} completed, "
+        f"{result.failed_count} failed, {result.skipped_count} skipped of {total} "
+        f"clip{'s' * (total != 1)}",
+    ]
+    if result.started_at is not None:
+        lines.append(f"ran {result.started_at:%Y-%m-%d %H:%M:%S} UTC, took "
+                     f"{took(result.duration_s)}")
+    if where is not None:
+        lines.append(f"result: {short_path(where)}")
+    lines.append("")
+
+    header = ("#", "status", "time", "size", "source", "proxy", "note")
+    rows = [header] + [_row(clip) for clip in result.clips]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header) - 1)]
+    for row in rows:
+        cells = [row[0].rjust(widths[0])]
+        cells += [cell.ljust(width) for cell, width in zip(row[1:-1], widths[1:], strict=True)]
+        lines.append(("  ".join(cells) + "  " + row[-1]).rstrip())
+
+    for clip in result.clips:
+        if clip.status.value == "FAILED":
+            lines += ["", *_failure(clip)]
+    return plain("\n".join(lines)) + "\n"
+
+
+def _row(clip: ClipExecutionResult) -> tuple[str, ...]:
+    status = clip.status.value + (" (up to date)" if clip.up_to_date else "")
+    note = ""
+    if clip.failure_reason and clip.status.value != "COMPLETED":
+        note = " ".join(clip.failure_reason.split())
+        if len(note) > _NOTE:
+            note = note[: _NOTE - 3] + "..."
+    return (
+        str(clip.index),
+        status,
+        took(clip.duration_s) if clip.duration_s is not None else "-",
+        size_text(clip.output_size_bytes) if clip.output_size_bytes is not None else "-",
+        Path(clip.source_path).name,
+        Path(clip.output_path).name,
+        note,
+    )
+
+
+def _failure(clip: ClipExecutionResult) -> list[str]:
+    lines = [f"clip {clip.index} FAILED: {clip.source_path}"]
+    reason, *more = (clip.failure_reason or "no reason recorded").strip().splitlines() or [""]
+    lines.append(f"  reason: {reason}")
+    lines += [f"          {line.strip()}" for line in more]
+    if clip.exit_code is not None:
+        lines.append(f"  ffmpeg exit code: {clip.exit_code}")
+    tail = stderr_tail(clip.stderr, 5) if clip.stderr else ""
+    if tail:
+        lines.append("  ffmpeg said:")
+        lines += [f"    {line}" for line in tail.splitlines()]
+    if clip.command_line:
+        lines.append("  to reproduce:")
+        lines.append(f"    {clip.command_line}")
+    else:
+        lines.append("  to reproduce: ffmpeg did not run (the clip failed before encoding)")
+    return lines
