@@ -14,7 +14,7 @@ from doit.doit_cmd import DoitMain
 
 from ._ffmpeg import ffmpeg_binary, ffmpeg_version
 from ._plan import Plan, build_plan
-from ._progress import QUIET, Display
+from ._progress import SILENT, Display
 from ._records import DOIT_BACKEND, JobExecutionResult
 from ._signals import signal_of, sigterm_as_interrupt
 from ._spec import JobSpec
@@ -69,7 +69,7 @@ def execute_multi_job_spec(spec: JobSpec, display: Display | None = None) -> Job
     Raises JobSpecValidationError (nothing is run) or CouldNotStartError (FFmpeg missing, the
     job already running). After Ctrl-C or SIGTERM the result has ``interrupted_by`` set."""
     validate(spec)
-    session = Session(display=display or Display(level=QUIET))
+    session = Session(display=display or Display(level=SILENT))
     return run_plan(build_plan(spec), session)
 
 

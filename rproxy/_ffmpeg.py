@@ -11,7 +11,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import IO
@@ -70,6 +70,14 @@ def _child_setup(parent: int) -> None:
     # the parent, so a SIGKILLed rproxy does not leave ffmpeg writing on its own. When the
     # parent died before prctl took effect, nobody would send that signal: go now.
     os.setsid()
+    # SIGINT/SIGTERM were held across the fork (_stop_signals_held): drop any that reached
+    # this child while it was still in rproxy's process group, then let ffmpeg have them
+    # again (a user's `kill` must still stop it).
+    with contextlib.suppress(Exception):
+        for signum in _STOP_SIGNALS:
+            signal.signal(signum, signal.SIG_IGN)
+            signal.signal(signum, signal.SIG_DFL)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
     with contextlib.suppress(Exception):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:
@@ -106,6 +114,24 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+@contextlib.contextmanager
+def _stop_signals_held() -> Iterator[None]:
+    """Hold SIGINT/SIGTERM while ffmpeg is forked: one arriving between fork and exec would
+    otherwise raise KeyboardInterrupt inside the child's Python code. Held signals arrive
+    right after, in the parent, where they stop ffmpeg like any other interrupt."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def run_ffmpeg(
     argv: Sequence[str],
     timeout_s: float,
@@ -115,30 +141,35 @@ def run_ffmpeg(
     arrives as one) ffmpeg is stopped before the exception goes on."""
     started = time.monotonic()
     with tempfile.TemporaryFile() as err:
-        try:
-            proc = subprocess.Popen(
-                list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=err,
-                preexec_fn=functools.partial(_child_setup, os.getpid()),
-            )
-        except OSError as exc:
-            raise FFmpegNotFoundError(f"cannot start FFmpeg {argv[0]}: {exc.strerror}") from None
-        reader = threading.Thread(target=_read_progress, args=(proc.stdout, on_progress),
-                                  daemon=True)
+        proc: subprocess.Popen[bytes] | None = None
+        reader: threading.Thread | None = None
         timed_out = False
         try:
+            with _stop_signals_held():
+                try:
+                    proc = subprocess.Popen(
+                        list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                        stderr=err, preexec_fn=functools.partial(_child_setup, os.getpid()),
+                    )
+                except OSError as exc:
+                    raise FFmpegNotFoundError(
+                        f"cannot start FFmpeg {argv[0]}: {exc.strerror}") from None
+            reader = threading.Thread(target=_read_progress, args=(proc.stdout, on_progress),
+                                      daemon=True)
+            reader.start()
             try:
-                reader.start()
                 proc.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:
                 timed_out = True
                 _stop(proc)
         except BaseException:
-            _stop(proc)
+            if proc is not None:
+                _stop(proc)
             raise
         finally:
-            if reader.is_alive():
+            if reader is not None and reader.is_alive():
                 reader.join(timeout=5)
-            if proc.stdout:
+            if proc is not None and proc.stdout:
                 proc.stdout.close()
         return FFmpegRun(
             exit_code=proc.returncode,

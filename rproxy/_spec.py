@@ -48,6 +48,12 @@ class JobSpec(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, title="rproxy JobSpec")
 
+    json_schema: str | None = Field(
+        default=None,
+        alias="$schema",
+        description="Optional path or URL of the JSON Schema this file follows (from `rproxy "
+        "schema`), for editors that complete and check it. rproxy ignores it.",
+    )
     schema_version: int = Field(
         description="Version of this file format. Only 1 exists.",
     )
@@ -222,7 +228,7 @@ class JobSpec(BaseModel):
 def content_hash(spec: JobSpec) -> str:
     """8 hex digits from the spec's content as written (not resolved), so that moving the
     project folder does not change the job id."""
-    data = spec.model_dump(mode="json", exclude={"job_id"})
+    data = spec.model_dump(mode="json", exclude={"job_id", "json_schema"})
     canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:8]
 

@@ -9,12 +9,12 @@ relative to the dodo.py's folder). If you define your own DOIT_CONFIG, start fro
 from __future__ import annotations
 
 import signal
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from doit import get_var
-from doit.exceptions import InvalidTask
 
 from ._engine import doit_config
 from ._errors import JobSpecValidationError
@@ -43,19 +43,36 @@ def _raise_interrupted(signum: int, _frame: object) -> None:
     raise Interrupted(signum)
 
 
+def _exit_interrupted(signum: int, _frame: object) -> None:
+    # While doit loads tasks nothing runs yet: leave quietly, with the shell's code.
+    raise SystemExit(128 + signum)
+
+
+def _invalid(error: JobSpecValidationError) -> SystemExit:
+    """Print one line per problem, as `rproxy validate` does, and exit 2 (no traceback)."""
+    for problem in error.problems:
+        print(f"{error.source}: {problem}", file=sys.stderr)
+    return SystemExit(error.exit_code)
+
+
 def task_proxy() -> Iterator[dict[str, Any]]:
     """Editing proxies: one task per clip of every jobs/*.json (or spec=PATH)."""
-    # SIGTERM behaves like Ctrl-C: ffmpeg stopped, no partial file, result still written.
-    signal.signal(signal.SIGTERM, _raise_interrupted)
-    for path in _spec_files():
-        try:
-            spec = JobSpec.from_file(path)
-        except JobSpecValidationError as exc:
-            raise InvalidTask(str(exc)) from None
-        # Sources that your own tasks produce may not exist yet: the clip checks them when it
-        # runs; a missing output_dir is made when the first clip runs. Everything else is
-        # refused now, before anything runs.
-        problems = find_problems(spec, check_sources=False, output_dir_may_be_missing=True)
-        if problems:
-            raise InvalidTask(str(JobSpecValidationError(problems, str(path))))
-        yield from clip_tasks(build_plan(spec), DEFAULT_SESSION, Path.cwd())
+    previous_int = signal.signal(signal.SIGINT, _exit_interrupted)
+    signal.signal(signal.SIGTERM, _exit_interrupted)
+    try:
+        for path in _spec_files():
+            try:
+                spec = JobSpec.from_file(path)
+            except JobSpecValidationError as exc:
+                raise _invalid(exc) from None
+            # Sources that your own tasks produce may not exist yet: the clip checks them
+            # when it runs; a missing output_dir is made when the first clip runs. Everything
+            # else is refused now, before anything runs.
+            problems = find_problems(spec, check_sources=False, output_dir_may_be_missing=True)
+            if problems:
+                raise _invalid(JobSpecValidationError(problems, str(path)))
+            yield from clip_tasks(build_plan(spec), DEFAULT_SESSION, Path.cwd())
+    finally:
+        signal.signal(signal.SIGINT, previous_int)
+        # SIGTERM behaves like Ctrl-C: ffmpeg stopped, no partial file, result still written.
+        signal.signal(signal.SIGTERM, _raise_interrupted)

@@ -177,3 +177,18 @@ def test_doit_stops_at_the_first_failure(project: Path) -> None:
     clips = result["clips"]
     assert isinstance(clips, list)
     assert [c["status"] for c in clips] == ["FAILED", "SKIPPED", "SKIPPED"]
+
+
+def test_doit_with_an_invalid_spec_exits_2_with_one_line_per_problem(project: Path) -> None:
+    (project / "jobs").mkdir()
+    write_spec(project / "jobs", sources=["../A001.mov"], output_dir="../out", codec="vp9",
+               container="mov", resolution="161x90")
+    (project / "dodo.py").write_text("from rproxy.dodo import *\n")
+    for command in ((), ("list",)):
+        done = doit(project, *command)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert "Traceback" not in done.stderr
+        lines = done.stderr.strip().splitlines()
+        assert any("container: vp9 cannot go in mov" in line for line in lines)
+        assert any("resolution:" in line for line in lines)
+    assert not (project / "out" / ".rproxy").exists()

@@ -304,3 +304,17 @@ def test_schema_describes_every_field(capsys: pytest.CaptureFixture[str]) -> Non
         assert prop.get("description"), name
     assert set(schema["required"]) == {"schema_version", "sources", "output_dir", "codec",
                                        "container", "resolution", "fps_mode"}
+
+
+def test_a_schema_reference_is_allowed_and_does_not_change_the_job(folder: Path) -> None:
+    plain = JobSpec.from_file(write_spec(folder))
+    with_schema = JobSpec.from_file(write_spec(folder, **{"$schema": "./rproxy.schema.json"}))
+    validate(with_schema)
+    assert with_schema.id == plain.id
+    assert with_schema.json_schema == "./rproxy.schema.json"
+
+
+def test_schema_lets_editors_accept_the_schema_key(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert "$schema" in schema["properties"]
