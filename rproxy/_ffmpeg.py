@@ -108,6 +108,13 @@ def _stderr_text(handle: IO[bytes]) -> str:
             + tail.decode("utf-8", "replace"))
 
 
+def _expire(proc: subprocess.Popen[bytes], expired: threading.Event) -> None:
+    """The clip timed out: stop ffmpeg and everything in its process group."""
+    expired.set()
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
 def _stop(proc: subprocess.Popen[bytes]) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(proc.pid, signal.SIGKILL)
@@ -157,11 +164,18 @@ def run_ffmpeg(
             reader = threading.Thread(target=_read_progress, args=(proc.stdout, on_progress),
                                       daemon=True)
             reader.start()
+            # A timer, not wait(timeout=...): that polls with sleeps of up to 50 ms, which
+            # would add to every clip; a plain wait() returns the moment ffmpeg exits.
+            expired = threading.Event()
+            timer = threading.Timer(timeout_s, _expire, args=(proc, expired))
+            timer.daemon = True
+            timer.start()
             try:
-                proc.wait(timeout=timeout_s)
-            except subprocess.TimeoutExpired:
-                timed_out = True
-                _stop(proc)
+                proc.wait()
+            finally:
+                timer.cancel()
+            # ffmpeg that finished just as the timer fired did not time out.
+            timed_out = expired.is_set() and proc.returncode != 0
         except BaseException:
             if proc is not None:
                 _stop(proc)
