@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import BIN, FFMPEG, machine, make_source
+from _common import BIN, FFMPEG, machine, make_source, warm_bytecode
 
 CASES = [  # codec, container, resolution
     ("prores_proxy", "mov", "960x540"), ("prores_lt", "mov", "960x540"),
@@ -40,6 +40,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--seconds", type=float, default=3.0)
     args = parser.parse_args()
+    warm_bytecode()
     print(f"machine: {machine()}")
     with tempfile.TemporaryDirectory(prefix="rproxy-encode-") as tmp:
         root = Path(tmp)
@@ -67,6 +68,12 @@ def main() -> None:
             took = timed(argv)
             print(f"  {codec:14}{container:10}{size:10}{frames / took:8.1f}"
                   f"{took / decode:14.2f}x", flush=True)
+            if codec == "prores_proxy":  # the encoder rproxy used before: why it changed
+                ks = [("prores_ks" if a == "prores_aw" else a) for a in argv]
+                took = timed(ks)
+                print(f"  {'  (prores_ks)':14}{container:10}{size:10}{frames / took:8.1f}"
+                      f"{took / decode:14.2f}x   (the previous default, for comparison)",
+                      flush=True)
 
 
 if __name__ == "__main__":

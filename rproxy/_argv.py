@@ -51,7 +51,7 @@ class SourceFacts:
     audio_bits: tuple[int, ...] = ()  # bits per sample of each source audio stream
 
 
-def ffmpeg_path_arg(path: PurePath) -> str:
+def ffmpeg_path_arg(path: PurePath | str) -> str:
     """A path as ffmpeg must read it: always a plain file, never an option or a protocol.
 
     The `file:` prefix stops ffmpeg from reading `concat:x` or `http:x` as a protocol; the
@@ -174,8 +174,8 @@ def audio_args(fmt: ProxyFormat, facts: SourceFacts) -> list[str]:
 
 def build_argv(
     ffmpeg: str,
-    source: PurePath,
-    output: PurePath,
+    source: PurePath | str,
+    output: PurePath | str,
     fmt: ProxyFormat,
     facts: SourceFacts | None = None,
 ) -> list[str]:

@@ -31,16 +31,16 @@ if TYPE_CHECKING:  # PyAV loads only when a clip is encoded: `plan`, `list` stay
 ProgressFn = Callable[[float, float | None], None]  # (seconds done, total seconds)
 
 
-def _stat(path: Path) -> os.stat_result | None:
+def _stat(path: Path | str) -> os.stat_result | None:
     try:
-        return path.stat()
+        return os.stat(path)
     except OSError:
         return None
 
 
 def current_record(clip: PlannedClip) -> ClipExecutionResult | None:
     """The clip's record when its proxy can be reused as it is, else None."""
-    record = read_clip_record(clip.record)
+    record = read_clip_record(clip.record_path)
     if (
         record is None
         or record.status is not ClipStatus.COMPLETED
@@ -48,7 +48,7 @@ def current_record(clip: PlannedClip) -> ClipExecutionResult | None:
         or not record.verification.get("ok")
     ):
         return None
-    source, output = _stat(clip.source), _stat(clip.output)
+    source, output = _stat(clip.source), _stat(clip.output_path)
     if source is None or output is None:
         return None
     if (source.st_size, source.st_mtime_ns) != (record.source_size_bytes, record.source_mtime_ns):

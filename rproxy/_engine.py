@@ -18,7 +18,15 @@ from ._progress import SILENT, Display
 from ._records import DOIT_BACKEND, JobExecutionResult
 from ._signals import signal_of, sigterm_as_interrupt
 from ._spec import JobSpec
-from ._tasks import BASENAME, RproxyReporter, Session, SizeMtimeChecker, clip_tasks, finish_jobs
+from ._tasks import (
+    BASENAME,
+    RproxyReporter,
+    Session,
+    SizeMtimeChecker,
+    clip_tasks,
+    fewer_gc_pauses,
+    finish_jobs,
+)
 from ._validate import validate
 
 
@@ -47,7 +55,7 @@ def run_plan(plan: Plan, session: Session) -> JobExecutionResult:
     # doit's DB sits on the output volume: written atomically, and a full disk is not fatal.
     config["backend"] = next(iter(DOIT_BACKEND))
     loader = ModuleTaskLoader({"task_" + BASENAME: task_proxy, "DOIT_CONFIG": config})
-    with sigterm_as_interrupt():
+    with sigterm_as_interrupt(), fewer_gc_pauses():
         try:
             DoitMain(loader, config_filenames=(), extra_config={"BACKEND": DOIT_BACKEND}).run(
                 ["run", BASENAME])

@@ -50,6 +50,10 @@ class JobSpecValidationError(RproxyError):
         lines = "\n".join(f"  {p}" for p in self.problems)
         super().__init__(f"invalid job spec{where}: {len(self.problems)} problem(s)\n{lines}")
 
+    def report_lines(self, default_source: str = "spec") -> list[str]:
+        """One line per problem, `SPEC: FIELD: MESSAGE`, as `rproxy validate` prints them."""
+        return [f"{self.source or default_source}: {problem}" for problem in self.problems]
+
 
 class CouldNotStartError(RproxyError):
     """Nothing was run: the job could not start."""

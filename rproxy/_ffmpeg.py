@@ -11,12 +11,13 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import IO
 
 from ._errors import FFmpegNotFoundError
+from ._signals import STOP_SIGNALS, stop_signals_blocked
 
 ENV_FFMPEG = "RPROXY_FFMPEG"
 STDERR_KEEP = 32 * 1024  # bytes kept from each end of a long stderr
@@ -30,6 +31,9 @@ def ffmpeg_binary() -> str:
         if not (os.path.isfile(override) and os.access(override, os.X_OK)):
             raise FFmpegNotFoundError(f"{ENV_FFMPEG}={override} is not an executable file")
         return override
+    bundled = _wheel_binary()
+    if bundled is not None:
+        return bundled
     try:
         import imageio_ffmpeg
 
@@ -38,6 +42,31 @@ def ffmpeg_binary() -> str:
         raise FFmpegNotFoundError(
             f"no FFmpeg: the imageio-ffmpeg wheel has none for this machine ({exc}); "
             f"set {ENV_FFMPEG}=/path/to/ffmpeg") from None
+    return path
+
+
+def _wheel_binary() -> str | None:
+    """The binary in the imageio-ffmpeg wheel, found the way its get_ffmpeg_exe() looks first,
+    but proven by the `-version` run rproxy needs anyway for the audit record (cached).
+    get_ffmpeg_exe() runs its own `ffmpeg -version` to test it: one process less per run.
+    None (then get_ffmpeg_exe() decides, with its conda and PATH fallbacks) when
+    IMAGEIO_FFMPEG_EXE is set, the wheel has no binary here, or the binary does not run."""
+    if os.environ.get("IMAGEIO_FFMPEG_EXE"):
+        return None
+    try:
+        from imageio_ffmpeg._definitions import FNAME_PER_PLATFORM, get_platform
+        from imageio_ffmpeg._utils import _get_bin_dir
+
+        name = FNAME_PER_PLATFORM.get(get_platform(), "")
+        path = os.path.join(_get_bin_dir(), name) if name else ""
+    except Exception:  # a future imageio-ffmpeg without these helpers: its public API decides
+        return None
+    if not (path and os.path.isfile(path) and os.access(path, os.X_OK)):
+        return None
+    try:
+        ffmpeg_version(path)
+    except FFmpegNotFoundError:
+        return None
     return path
 
 
@@ -70,14 +99,14 @@ def _child_setup(parent: int) -> None:
     # the parent, so a SIGKILLed rproxy does not leave ffmpeg writing on its own. When the
     # parent died before prctl took effect, nobody would send that signal: go now.
     os.setsid()
-    # SIGINT/SIGTERM were held across the fork (_stop_signals_held): drop any that reached
+    # SIGINT/SIGTERM were held across the fork (stop_signals_blocked): drop any that reached
     # this child while it was still in rproxy's process group, then let ffmpeg have them
     # again (a user's `kill` must still stop it).
     with contextlib.suppress(Exception):
-        for signum in _STOP_SIGNALS:
+        for signum in STOP_SIGNALS:
             signal.signal(signum, signal.SIG_IGN)
             signal.signal(signum, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOP_SIGNALS)
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     with contextlib.suppress(Exception):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:
@@ -121,24 +150,6 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
     proc.wait()
 
 
-_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
-
-
-@contextlib.contextmanager
-def _stop_signals_held() -> Iterator[None]:
-    """Hold SIGINT/SIGTERM while ffmpeg is forked: one arriving between fork and exec would
-    otherwise raise KeyboardInterrupt inside the child's Python code. Held signals arrive
-    right after, in the parent, where they stop ffmpeg like any other interrupt."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
 def run_ffmpeg(
     argv: Sequence[str],
     timeout_s: float,
@@ -152,7 +163,7 @@ def run_ffmpeg(
         reader: threading.Thread | None = None
         timed_out = False
         try:
-            with _stop_signals_held():
+            with stop_signals_blocked():
                 try:
                     proc = subprocess.Popen(
                         list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

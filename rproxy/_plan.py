@@ -4,12 +4,13 @@ Same spec → byte-identical plan. Nothing here touches the filesystem."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
 import shlex
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import Any
 
 from ._argv import ProxyFormat, SourceFacts, build_argv
@@ -25,21 +26,37 @@ STATE_DIR = ".rproxy"
 
 @dataclass(frozen=True)
 class PlannedClip:
+    """One clip of the plan. Paths are kept as normalised absolute strings and made `Path`
+    on first use: a no-op re-run or `doit list` of a 2,000-clip job needs few of them, and
+    building a Path costs more than the rest of the clip's planning."""
+
     index: int
     source: Path
-    output: Path
-    partial: Path  # where ffmpeg writes before verification; renamed into place after
-    record: Path
+    output_path: str
+    partial_path: str  # where ffmpeg writes before verification; renamed into place after
+    record_path: str
     argv: tuple[str, ...]
     task_name: str
     fingerprint: str
+
+    @functools.cached_property
+    def output(self) -> Path:
+        return Path(self.output_path)
+
+    @functools.cached_property
+    def partial(self) -> Path:
+        return Path(self.partial_path)
+
+    @functools.cached_property
+    def record(self) -> Path:
+        return Path(self.record_path)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "index": self.index,
             "task": self.task_name,
             "source": str(self.source),
-            "output": str(self.output),
+            "output": self.output_path,
             "argv": list(self.argv),
             "command_line": shlex.join(self.argv),
         }
@@ -86,23 +103,28 @@ def proxy_format(spec: JobSpec) -> ProxyFormat:
 
 
 def output_names(spec: JobSpec) -> list[str]:
-    """The relative output path of each clip, as the template expands it (not yet checked)."""
+    """The relative output path of each clip, as the template expands it (not yet checked).
+    Computed once per spec object (validation and the plan both need them; a spec is frozen,
+    and a model_copy(update=...) that carries the cache along has another id)."""
+    cached: tuple[int, list[str]] | None = spec.__dict__.get("_output_names_cache")
+    if cached is None or cached[0] != id(spec):
+        cached = spec.__dict__["_output_names_cache"] = (id(spec), _output_names(spec))
+    return list(cached[1])
+
+
+def _output_names(spec: JobSpec) -> list[str]:
     count = len(spec.sources)
-    return [
-        expand(
-            spec.naming_template,
-            source=Path(source),
-            index=i,
-            clip_count=count,
-            job_id=spec.id,
-            codec=spec.codec.value,
-            resolution=spec.resolution,
-            created_at=spec.created_at,
-        )
-        + "."
-        + spec.container.value
-        for i, source in enumerate(spec.sources)
-    ]
+    extension = "." + spec.container.value
+    template, job_id, codec = spec.naming_template, spec.id, spec.codec.value
+    names = []
+    for i, (written, resolved) in enumerate(zip(spec.sources, spec.source_paths, strict=True)):
+        # {source_name}/{source_ext} come from the path as written; the resolved Path (already
+        # built) has the same last component unless it was '.', '..', '~' or ended in '/'.
+        source = resolved if os.path.basename(written) == resolved.name else PurePath(written)
+        names.append(expand(template, source=source, index=i, clip_count=count,
+                            job_id=job_id, codec=codec, resolution=spec.resolution,
+                            created_at=spec.created_at) + extension)
+    return names
 
 
 def task_name(job_id: str, index: int, clip_count: int) -> str:
@@ -124,26 +146,26 @@ def build_plan(spec: JobSpec) -> Plan:
     clips = []
     for index, (source, name) in enumerate(zip(spec.source_paths, output_names(spec),
                                                strict=True)):
-        output = Path(os.path.normpath(os.path.join(out_dir, name)))
+        output = os.path.normpath(os.path.join(out_dir, name))
         number = f"{index:0{width}d}"
-        partial = Path(f"{partial_dir}{os.sep}{number}.{fmt.extension}")
+        partial = f"{partial_dir}{os.sep}{number}.{fmt.extension}"
         argv = tuple(build_argv(FFMPEG, source, partial, fmt, facts))
         clips.append(
             PlannedClip(
                 index=index,
                 source=source,
-                output=output,
-                partial=partial,
-                record=Path(f"{record_dir}{os.sep}{number}.json"),
+                output_path=output,
+                partial_path=partial,
+                record_path=f"{record_dir}{os.sep}{number}.json",
                 argv=argv,
                 task_name=f"{job_id}:{number}",
-                fingerprint=_fingerprint(argv, source, output),
+                fingerprint=_fingerprint(argv, str(source), output),
             )
         )
     return Plan(spec=spec, fmt=fmt, clips=tuple(clips))
 
 
-def _fingerprint(argv: tuple[str, ...], source: Path, output: Path) -> str:
+def _fingerprint(argv: tuple[str, ...], source: str, output: str) -> str:
     """Changes whenever what this clip would produce changes (command, paths, record rules)."""
-    payload = json.dumps([RECORD_GENERATION, list(argv), str(source), str(output)])
+    payload = json.dumps([RECORD_GENERATION, list(argv), source, output])
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()[:16]

@@ -135,7 +135,8 @@ class Display:
     @staticmethod
     def _names(plan: Plan, index: int) -> str:
         clip = plan.clips[index]
-        return f"{clip.source.name} -> {clip.output.name}"
+        # The output's name from its path string: no Path per clip on a 2,000-clip re-run.
+        return f"{clip.source.name} -> {os.path.basename(clip.output_path)}"
 
     # -- events -------------------------------------------------------------------------
 

@@ -119,10 +119,12 @@ def write_clip_record(path: Path, record: ClipExecutionResult) -> None:
     write_json_atomic(path, record)
 
 
-def read_clip_record(path: Path) -> ClipExecutionResult | None:
+def read_clip_record(path: Path | str) -> ClipExecutionResult | None:
     """The record at `path`, or None when there is none or it is unreadable."""
     try:
-        return ClipExecutionResult.model_validate_json(path.read_bytes())
+        with open(path, "rb") as handle:
+            data = handle.read()
+        return ClipExecutionResult.model_validate_json(data)
     except (OSError, ValidationError, ValueError):
         return None
 

@@ -23,6 +23,14 @@ def signal_of(exc: BaseException) -> int:
     return exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
 
 
+STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+
+
+def _in_main_thread() -> bool:
+    # Python runs signal handlers, and lets them be set, only in the main thread.
+    return threading.current_thread() is threading.main_thread()
+
+
 def _raise(signum: int, _frame: FrameType | None) -> None:
     raise Interrupted(signum)
 
@@ -37,15 +45,14 @@ def deferred_signals(*, reraise: bool = True) -> Iterator[list[int]]:
     Interrupted as usual) unless `reraise` is false or an interrupt is already on its way.
     Main thread only; a no-op elsewhere (Python runs handlers in the main thread)."""
     pending: list[int] = []
-    if threading.current_thread() is not threading.main_thread():
+    if not _in_main_thread():
         yield pending
         return
 
     def remember(signum: int, _frame: FrameType | None) -> None:
         pending.append(signum)
 
-    previous = {signum: signal.signal(signum, remember)
-                for signum in (signal.SIGINT, signal.SIGTERM)}
+    previous = {signum: signal.signal(signum, remember) for signum in STOP_SIGNALS}
     try:
         yield pending
     finally:
@@ -65,7 +72,7 @@ def _deliver(signum: int, handler: object) -> None:
 @contextlib.contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
     """Within this block SIGTERM raises Interrupted (main thread only; a no-op elsewhere)."""
-    if threading.current_thread() is not threading.main_thread():
+    if not _in_main_thread():
         yield
         return
     previous = signal.signal(signal.SIGTERM, _raise)
@@ -73,3 +80,18 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+@contextlib.contextmanager
+def stop_signals_blocked() -> Iterator[None]:
+    """SIGINT/SIGTERM blocked (not handled) within the block, e.g. across a fork: one arriving
+    between fork and exec would raise KeyboardInterrupt inside the child's Python code. They
+    arrive right after the block, in this process, where they interrupt as usual."""
+    if not _in_main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)

@@ -177,7 +177,15 @@ class JobSpec(BaseModel):
 
     @property
     def source_paths(self) -> list[Path]:
-        return [self.resolve(s) for s in self.sources]
+        """The sources made absolute. Computed once per base folder: validation and the plan
+        both walk every source, and a Path costs more than the rest of a clip's planning."""
+        # Kept in __dict__ beside the fields (pydantic's == and dumps look at fields only),
+        # tagged with this object's id and base folder: a model_copy() carries __dict__ along.
+        cached = self.__dict__.get("_source_paths_cache")
+        if cached is None or cached[0] != (id(self), self._base_dir):
+            cached = ((id(self), self._base_dir), [self.resolve(s) for s in self.sources])
+            self.__dict__["_source_paths_cache"] = cached
+        return list(cached[1])
 
     @property
     def output_path(self) -> Path:

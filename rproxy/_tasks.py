@@ -5,6 +5,8 @@ after a failure or Ctrl-C (doit calls `complete_run` from a `finally`)."""
 from __future__ import annotations
 
 import contextlib
+import gc
+import inspect
 import os
 import signal
 import sys
@@ -108,6 +110,24 @@ def doit_path_text(path: str, cwd: str) -> str:
     return path
 
 
+# Python's cyclic GC runs a young collection every 700 allocations by default; building and
+# checking a 2,000-clip graph allocates millions of small objects (task dicts, records) that
+# live until the run ends, so those collections find nothing and cost ~0.2 s of a no-op re-run.
+# Young collections every 50,000 allocations instead (mypy raises its threshold the same way).
+GC_YOUNG_THRESHOLD = 50_000
+
+
+@contextlib.contextmanager
+def fewer_gc_pauses() -> Iterator[None]:
+    """Raise the cyclic GC's young-generation threshold while a graph is built and run."""
+    old = gc.get_threshold()
+    gc.set_threshold(max(old[0], GC_YOUNG_THRESHOLD), *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
 def allow_chain_depth(clips: int) -> None:
     """Let doit walk a task_dep chain of `clips` tasks. `doit clean` follows task_dep by
     recursion (one Python frame per chained clip, ~1,000 by default); since Python 3.11 such
@@ -120,6 +140,10 @@ def allow_chain_depth(clips: int) -> None:
 class _RecordIsCurrent:
     """doit `uptodate`: the clip's record says its proxy can be reused. An object rather than
     (function, args), so that `doit info` prints one line instead of the whole session."""
+
+    # doit calls inspect.signature() on every uptodate callable, per task and per run, to see
+    # whether it wants `task`/`values`; a ready Signature answers at once (0.2 s per 2,000).
+    __signature__ = inspect.Signature()
 
     def __init__(self, session: Session, job_id: str, index: int) -> None:
         self.session, self.job_id, self.index = session, job_id, index
@@ -143,12 +167,13 @@ def clip_tasks(plan: Plan, session: Session, cwd: Path) -> Iterator[dict[str, An
     cwd_text = str(cwd)
     job_id = plan.job_id
     for clip in plan.clips:
+        source = str(clip.source)
         yield {
             "name": clip.task_name,
-            "doc": f"{clip.source} → {clip.output}",
+            "doc": f"{source} → {clip.output_path}",
             "actions": [(_clip_action, [session, job_id, clip.index])],
-            "file_dep": [doit_path_text(str(clip.source), cwd_text)],
-            "targets": [doit_path_text(str(clip.output), cwd_text)],
+            "file_dep": [doit_path_text(source, cwd_text)],
+            "targets": [doit_path_text(clip.output_path, cwd_text)],
             "task_dep": [previous] if previous else [],
             "uptodate": [_RecordIsCurrent(session, job_id, clip.index)],
             "clean": [(_clean_clip, [session, job_id, clip.index])],
@@ -231,7 +256,9 @@ class RproxyReporter(ConsoleReporter):  # type: ignore[misc]
             record = current_record(plan.clips[index])
         self.session.touch(plan.job_id)
         if record is not None:
-            record = record.model_copy(update={"up_to_date": True})
+            # A record parsed just now for this check and held nowhere else: mark it in place
+            # (a model_copy per clip costs ~30 ms on a 2,000-clip no-op re-run).
+            record.up_to_date = True
             self.session.outcomes[plan.job_id][index] = Outcome(record)
             self.session.display.clip_finished(plan, record)
         return None

@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import re
 import stat
-from pathlib import Path
 
 from ._errors import JobSpecValidationError, Problem
 from ._formats import (
@@ -179,8 +178,8 @@ def _check_outputs(spec: JobSpec) -> list[Problem]:
         if not output_text.startswith(inside_prefix) or output_text == out_dir_text:
             problems.append(Problem(field, f"output {name!r} escapes output_dir"))
             continue
-        output = Path(output_text)
-        if output.name.startswith(".") or output.name == "." + spec.container.value:
+        output_name = os.path.basename(output_text)
+        if output_name.startswith(".") or output_name == "." + spec.container.value:
             problems.append(Problem(field, f"output name {name!r} is empty or hidden"))
             continue
         if output_text == state_text or output_text.startswith(state_text + os.sep):
@@ -188,9 +187,10 @@ def _check_outputs(spec: JobSpec) -> list[Problem]:
             continue
         key = output_text.casefold()
         if key in sources:
-            problems.append(Problem(field, f"output {output} is source {sources[key]} itself"))
+            problems.append(Problem(field, f"output {output_text} is source {sources[key]} "
+                                           "itself"))
         elif key in seen:
-            problems.append(Problem(field, f"output {output.name} collides with clip "
+            problems.append(Problem(field, f"output {output_name} collides with clip "
                                            f"{seen[key]}'s output (names are compared "
                                            "ignoring letter case, as macOS and Windows do)"))
         else:
