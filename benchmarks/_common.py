@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from rproxy._ffmpeg import ffmpeg_binary
+from rproxy._synthetic import make_synthetic_clip
 
 BIN = Path(sys.executable).parent  # the venv's bin: rproxy, doit
 FFMPEG = ffmpeg_binary()
@@ -38,17 +39,11 @@ def make_source(path: Path, *, size: str = "1280x720", seconds: float = 1.0,
                 rate: str = "24000/1001", audio_tracks: int = 4,
                 vcodec: Sequence[str] = ("prores_ks", "-profile:v", "3", "-vendor", "apl0",
                                          "-pix_fmt", "yuv422p10le")) -> Path:
-    """A camera-like clip: test pattern, `audio_tracks` mono 48 kHz PCM tracks, timecode."""
-    args = [FFMPEG, "-v", "error", "-y", "-f", "lavfi",
-            "-i", f"testsrc2=s={size}:r={rate}:d={seconds}"]
-    for track in range(audio_tracks):
-        args += ["-f", "lavfi", "-i", f"sine=f={440 + 110 * track}:r=48000:d={seconds}"]
-    args += ["-map", "0:v"]
-    for track in range(audio_tracks):
-        args += ["-map", f"{track + 1}:a"]
-    args += ["-c:v", *vcodec, "-c:a", "pcm_s24le", "-timecode", "01:00:00:00", str(path)]
-    subprocess.run(args, check=True, stdin=subprocess.DEVNULL)
-    return path
+    """A camera-like clip: test pattern, `audio_tracks` mono 48 kHz 24-bit PCM tracks,
+    timecode 01:00:00:00."""
+    return make_synthetic_clip(FFMPEG, path, size=size, seconds=seconds, rate=rate,
+                               audio_tracks=audio_tracks, vcodec=vcodec,
+                               acodec=("pcm_s24le",))
 
 
 def run(argv: Sequence[str], cwd: Path | None = None, quiet: bool = True) -> float:

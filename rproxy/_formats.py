@@ -3,7 +3,7 @@ validation and verification all read. Fixed quality per codec is a Phase 1 decis
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from fractions import Fraction
 
@@ -77,8 +77,6 @@ def _prores(codec: Codec, profile: int, fourcc: str, name: str, pix_fmt: str) ->
     )
 
 
-_HEVC_ARGS = ("libx265", "-preset", "ultrafast", "-crf", "28", "-x265-params", "log-level=error")
-
 FORMATS: dict[Codec, CodecFormat] = {
     Codec.PRORES_PROXY: _prores(Codec.PRORES_PROXY, 0, "apco", "Proxy", "yuv422p10le"),
     Codec.PRORES_LT: _prores(Codec.PRORES_LT, 1, "apcs", "LT", "yuv422p10le"),
@@ -98,17 +96,8 @@ FORMATS: dict[Codec, CodecFormat] = {
     ),
     Codec.H265: CodecFormat(
         codec=Codec.H265,
-        encoder_args=_HEVC_ARGS,
-        pix_fmt="yuv420p",
-        containers=_MODERN,
-        decoded_name="hevc",
-        fourcc="hvc1",
-        chroma_420=True,
-        carries_interlace=False,
-    ),
-    Codec.HEVC: CodecFormat(
-        codec=Codec.HEVC,
-        encoder_args=_HEVC_ARGS,
+        encoder_args=("libx265", "-preset", "ultrafast", "-crf", "28", "-x265-params",
+                      "log-level=error"),
         pix_fmt="yuv420p",
         containers=_MODERN,
         decoded_name="hevc",
@@ -162,6 +151,8 @@ FORMATS: dict[Codec, CodecFormat] = {
         carries_interlace=False,
     ),
 }
+# `hevc` is another name for `h265`: the same encoder, flags and checks.
+FORMATS[Codec.HEVC] = replace(FORMATS[Codec.H265], codec=Codec.HEVC)
 
 # What each container takes for audio (ffmpeg encoder and extra args). Every source audio stream
 # is kept with its channel count; PCM where editors expect it (mov, mkv, mxf: 24-bit when the

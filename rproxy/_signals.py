@@ -31,7 +31,8 @@ def _in_main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def _raise(signum: int, _frame: FrameType | None) -> None:
+def raise_interrupted(signum: int, _frame: object) -> None:
+    """A signal handler: raise Interrupted in the main thread."""
     raise Interrupted(signum)
 
 
@@ -75,7 +76,7 @@ def sigterm_as_interrupt() -> Iterator[None]:
     if not _in_main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, _raise)
+    previous = signal.signal(signal.SIGTERM, raise_interrupted)
     try:
         yield
     finally:

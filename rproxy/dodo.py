@@ -20,7 +20,7 @@ from doit import get_var
 from ._engine import doit_config
 from ._errors import JobSpecValidationError
 from ._plan import build_plan
-from ._signals import Interrupted
+from ._signals import raise_interrupted
 from ._spec import JobSpec
 from ._tasks import DEFAULT_SESSION, GC_YOUNG_THRESHOLD, RproxyReporter, clip_tasks
 from ._validate import find_problems
@@ -40,10 +40,6 @@ def _spec_files() -> list[Path]:
     return sorted(Path("jobs").glob("*.json"))
 
 
-def _raise_interrupted(signum: int, _frame: object) -> None:
-    raise Interrupted(signum)
-
-
 def _exit_interrupted(signum: int, _frame: object) -> None:
     # While doit loads tasks nothing runs yet: leave quietly, with the shell's code.
     raise SystemExit(128 + signum)
@@ -51,8 +47,8 @@ def _exit_interrupted(signum: int, _frame: object) -> None:
 
 def _invalid(error: JobSpecValidationError) -> SystemExit:
     """Print one line per problem, as `rproxy validate` does, and exit 2 (no traceback)."""
-    for problem in error.problems:
-        print(f"{error.source}: {problem}", file=sys.stderr)
+    for line in error.report_lines():
+        print(line, file=sys.stderr)
     return SystemExit(error.exit_code)
 
 
@@ -80,4 +76,4 @@ def task_proxy() -> Iterator[dict[str, Any]]:
     finally:
         signal.signal(signal.SIGINT, previous_int)
         # SIGTERM behaves like Ctrl-C: ffmpeg stopped, no partial file, result still written.
-        signal.signal(signal.SIGTERM, _raise_interrupted)
+        signal.signal(signal.SIGTERM, raise_interrupted)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -11,6 +10,7 @@ from typing import Any
 import pytest
 
 from rproxy._ffmpeg import ffmpeg_binary
+from rproxy._synthetic import make_synthetic_clip
 
 SHARED_MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media"
 
@@ -24,33 +24,12 @@ def make_clip(
     ffmpeg: str,
     path: Path,
     *,
-    size: str = "320x180",
-    rate: str = "24000/1001",
-    seconds: float = 0.5,
-    audio_tracks: int = 2,
-    channels: int = 1,
-    timecode: str | None = "01:00:00:00",
-    vcodec: tuple[str, ...] = ("prores_ks", "-profile:v", "0"),
     acodec: str = "pcm_s16le",
-    extra: tuple[str, ...] = (),
+    **options: Any,
 ) -> Path:
-    """A tiny real clip: test pattern video, `audio_tracks` sine streams, optional timecode."""
-    args = [ffmpeg, "-v", "error", "-y", "-f", "lavfi",
-            "-i", f"testsrc2=s={size}:r={rate}:d={seconds}"]
-    layout = {1: "mono", 2: "stereo", 6: "5.1"}.get(channels, f"{channels}c")
-    for track in range(audio_tracks):
-        args += ["-f", "lavfi", "-i",
-                 f"sine=f={440 + 110 * track}:r=48000:d={seconds},"
-                 f"aformat=channel_layouts={layout}"]
-    args += ["-map", "0:v"]
-    for track in range(audio_tracks):
-        args += ["-map", f"{track + 1}:a"]
-    args += ["-c:v", *vcodec, "-c:a", acodec]
-    if timecode:
-        args += ["-timecode", timecode]
-    args += [*extra, str(path)]
-    subprocess.run(args, check=True, stdin=subprocess.DEVNULL)
-    return path
+    """A tiny real clip: test pattern video, sine audio streams, timecode 01:00:00:00 unless
+    told otherwise (see rproxy._synthetic.synthetic_clip_argv for the options)."""
+    return make_synthetic_clip(ffmpeg, path, acodec=(acodec,), **options)
 
 
 @pytest.fixture
