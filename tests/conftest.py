@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 
+from rproxy import ClipExecutionResult, JobSpec, build_plan
+from rproxy._clip import run_clip
 from rproxy._ffmpeg import ffmpeg_binary
 from rproxy._synthetic import make_synthetic_clip
 
@@ -38,6 +40,19 @@ def clip_factory(ffmpeg: str, tmp_path: Path) -> Callable[..., Path]:
         return make_clip(ffmpeg, tmp_path / name, **kwargs)
 
     return factory
+
+
+def run_one(source: Path, out: Path, codec: str, container: str,
+            resolution: str = "320x180", **fields: Any) -> ClipExecutionResult:
+    """Make one proxy of `source` through the real clip path (probe, ffmpeg, verify, record)."""
+    out.mkdir(parents=True, exist_ok=True)
+    spec = JobSpec.from_dict({
+        "schema_version": 1, "sources": [str(source)], "output_dir": str(out),
+        "codec": codec, "container": container, "resolution": resolution,
+        "fps_mode": "passthrough", **fields,
+    })
+    plan = build_plan(spec)
+    return run_clip(plan, plan.clips[0], ffmpeg_binary())
 
 
 def write_spec(folder: Path, name: str = "job.json", **fields: Any) -> Path:

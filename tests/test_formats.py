@@ -8,7 +8,6 @@ import itertools
 import subprocess
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 import av
 import pytest
@@ -22,12 +21,9 @@ from rproxy._argv import (
     output_timecode,
     video_filter,
 )
-from rproxy._clip import run_clip
 from rproxy._formats import FORMATS, Codec, Container
-from rproxy._plan import build_plan
-from rproxy._records import ClipExecutionResult, ClipStatus
-from rproxy._spec import JobSpec
-from tests.conftest import make_clip
+from rproxy._records import ClipStatus
+from tests.conftest import make_clip, run_one
 
 PAIRS = [(codec, container) for codec, info in FORMATS.items() for container in info.containers]
 FOURCC = {
@@ -43,20 +39,6 @@ def four_track_source(ffmpeg: str, tmp_path_factory: pytest.TempPathFactory) -> 
     folder = tmp_path_factory.mktemp("formats_src")
     return make_clip(ffmpeg, folder / "A001.mov", size="320x180", seconds=0.5,
                      audio_tracks=4, channels=2)
-
-
-def run_one(source: Path, out: Path, codec: str, container: str, resolution: str,
-            **fields: Any) -> ClipExecutionResult:
-    out.mkdir(parents=True, exist_ok=True)
-    spec = JobSpec.from_dict({
-        "schema_version": 1, "sources": [str(source)], "output_dir": str(out),
-        "codec": codec, "container": container, "resolution": resolution,
-        "fps_mode": "passthrough", **fields,
-    })
-    plan = build_plan(spec)
-    from rproxy._ffmpeg import ffmpeg_binary
-
-    return run_clip(plan, plan.clips[0], ffmpeg_binary())
 
 
 def gray_rows(path: Path) -> list[bytes]:

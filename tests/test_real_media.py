@@ -6,16 +6,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from rproxy._clip import run_clip
-from rproxy._ffmpeg import ffmpeg_binary
-from rproxy._plan import build_plan
-from rproxy._records import ClipExecutionResult, ClipStatus
-from rproxy._spec import JobSpec
-from tests.conftest import SHARED_MEDIA
+from rproxy._records import ClipStatus
+from tests.conftest import SHARED_MEDIA, run_one
 from tests.test_formats import gray_rows
 
 pytestmark = pytest.mark.skipif(not SHARED_MEDIA.is_dir(),
@@ -40,18 +35,6 @@ SAMPLES = [
 ]
 FORMATS = [("prores_proxy", "mov"), ("h264", "mp4"), ("dnxhr", "mxf")]
 CASES = [(s, c, k) for s in SAMPLES for c, k in FORMATS]
-
-
-def run_one(source: Path, out: Path, codec: str, container: str, resolution: str = "320x180",
-            **fields: Any) -> ClipExecutionResult:
-    out.mkdir(parents=True, exist_ok=True)
-    spec = JobSpec.from_dict({
-        "schema_version": 1, "sources": [str(source)], "output_dir": str(out),
-        "codec": codec, "container": container, "resolution": resolution,
-        "fps_mode": "passthrough", **fields,
-    })
-    plan = build_plan(spec)
-    return run_clip(plan, plan.clips[0], ffmpeg_binary())
 
 
 @pytest.mark.parametrize(("sample", "codec", "container"), CASES,
