@@ -27,7 +27,12 @@ from ._ffmpeg import ffmpeg_binary
 from ._lock import JobLock
 from ._plan import Plan
 from ._progress import Display
-from ._records import ClipExecutionResult, JobExecutionResult, write_json_atomic
+from ._records import (
+    ClipExecutionResult,
+    JobExecutionResult,
+    read_clip_record,
+    write_json_atomic,
+)
 from ._signals import deferred_signals, signal_of
 
 BASENAME = "proxy"
@@ -92,17 +97,10 @@ class SizeMtimeChecker(FileChangedChecker):  # type: ignore[misc]
         return [info.st_size, info.st_mtime_ns]
 
 
-def doit_path(path: Path, cwd: Path) -> str:
+def doit_path(path: str, cwd: str) -> str:
     """A path as doit compares it with the user's `targets`: relative to the dodo.py's folder
-    when it is inside it, absolute otherwise."""
-    try:
-        return str(path.relative_to(cwd))
-    except ValueError:
-        return str(path)
-
-
-def doit_path_text(path: str, cwd: str) -> str:
-    """doit_path on normalised absolute path strings (no pathlib: 2 calls per clip add up)."""
+    when it is inside it, absolute otherwise. Normalised absolute strings in (no pathlib: two
+    calls per clip add up on a 2,000-clip job)."""
     if cwd == "/":
         return path[1:] or "."
     if path.startswith(cwd + "/"):
@@ -172,8 +170,8 @@ def clip_tasks(plan: Plan, session: Session, cwd: Path) -> Iterator[dict[str, An
             "name": clip.task_name,
             "doc": f"{source} → {clip.output_path}",
             "actions": [(_clip_action, [session, job_id, clip.index])],
-            "file_dep": [doit_path_text(source, cwd_text)],
-            "targets": [doit_path_text(clip.output_path, cwd_text)],
+            "file_dep": [doit_path(source, cwd_text)],
+            "targets": [doit_path(clip.output_path, cwd_text)],
             "task_dep": [previous] if previous else [],
             "uptodate": [_RecordIsCurrent(session, job_id, clip.index)],
             "clean": [(_clean_clip, [session, job_id, clip.index])],
@@ -201,8 +199,6 @@ def _clip_action(session: Session, job_id: str, index: int) -> TaskFailed | None
         session.interrupted = signum
         session.outcomes[job_id][index] = Outcome(
             None, f"interrupted by {signal.Signals(signum).name}")
-        from ._records import read_clip_record
-
         written = read_clip_record(clip.record)
         if written is not None:
             session.outcomes[job_id][index] = Outcome(written)
