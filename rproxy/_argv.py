@@ -49,6 +49,8 @@ class SourceFacts:
     crop_top: int = 0  # vertical-interval lines above the picture (IMX/D-10: 32)
     audio_layouts: tuple[str, ...] = ()  # channel layout name of each source audio stream
     audio_bits: tuple[int, ...] = ()  # bits per sample of each source audio stream
+    video_index: int | None = None  # the picture stream (not cover art or a still before it)
+    duration_s: float | None = None  # of that video stream
 
 
 def ffmpeg_path_arg(path: PurePath | str) -> str:
@@ -169,6 +171,10 @@ def audio_args(fmt: ProxyFormat, facts: SourceFacts) -> list[str]:
         for i, layout in enumerate(facts.audio_layouts):
             if layout not in OPUS_LAYOUTS:
                 args += [f"-mapping_family:a:{i}", "255"]
+    if fmt.container is Container.MXF and facts.audio_layouts and facts.duration_s:
+        # FFmpeg's MXF muxer ends the video where the audio ends: audio shorter than the
+        # picture would cost frames. Pad it with silence to the picture's length.
+        args += ["-af", f"apad=whole_dur={facts.duration_s:.6f}"]
     return args
 
 
@@ -184,7 +190,8 @@ def build_argv(
     argv = [
         ffmpeg, "-nostdin", "-hide_banner", "-nostats", "-progress", "pipe:1",
         "-i", ffmpeg_path_arg(source),
-        "-map", "0:v:0", "-map", "0:a?",
+        "-map", "0:v:0" if facts.video_index is None else f"0:{facts.video_index}",
+        "-map", "0:a?",
         "-vf", video_filter(fmt, facts),
     ]
     if fmt.rate is None:

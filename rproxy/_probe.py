@@ -53,6 +53,7 @@ class MediaInfo:
     field_order: str = "unknown"  # progressive, tff, bff or unknown, as the decoder reports
     variable_rate: bool = False  # average rate differs from the nominal rate (phone footage)
     sample_aspect_ratio: str | None = None
+    video_index: int = 0  # which stream of the file is the picture
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -72,12 +73,29 @@ def _timecode(container: av.container.InputContainer, video: av.VideoStream) -> 
     return None
 
 
-def _count_packets(container: av.container.InputContainer, video: av.VideoStream) -> int:
+def _count_packets(container: Any, video: Any) -> int:
+    """Frames as FFmpeg presents them: packets outside an edit list are marked discard."""
     count = 0
     for packet in container.demux(video):
-        if packet.size:
+        if packet.size and not packet.is_discard:
             count += 1
     return count
+
+
+def _pick_video(videos: list[av.VideoStream]) -> av.VideoStream:
+    """The picture: never cover art (attached_pic); the default stream when one is marked,
+    so that a still or a thumbnail muxed before the real video is not taken for it."""
+    pictures = [s for s in videos if not s.disposition & av.stream.Disposition.attached_pic]
+    marked = [s for s in pictures if s.disposition & av.stream.Disposition.default]
+    return (marked or pictures or videos)[0]
+
+
+def _edit_list_suspected(info: MediaInfo) -> bool:
+    """The header's sample count disagrees with the stream's duration by more than a frame:
+    an edit list (a trimmed or smart-rendered mov/mp4) hides some of those samples."""
+    if info.duration_s is None or not info.rate:
+        return False
+    return abs(info.frame_count - info.duration_s * float(info.rate)) > 1.5
 
 
 def probe(path: Path, *, what: str = "source") -> MediaInfo:
@@ -103,7 +121,7 @@ def probe(path: Path, *, what: str = "source") -> MediaInfo:
         if not videos:
             kinds = ", ".join(sorted({str(s.type) for s in container.streams})) or "nothing"
             raise ProbeError(f"no video stream in {what} {path.name} (it holds {kinds})")
-        video = videos[0]
+        video = _pick_video(videos)
         ctx = video.codec_context
         # MXF (and some raw streams) store no average rate: the stream's nominal rate is it.
         rate = video.average_rate or video.guessed_rate
@@ -127,11 +145,14 @@ def probe(path: Path, *, what: str = "source") -> MediaInfo:
             else None,
             variable_rate=_variable(video),
         )
+        info.video_index = video.index
         _first_frame(container, video, info, path, what)
-        if info.frame_count <= 0:
-            container.seek(0)
-            info.frame_count = _count_packets(container, video)
-            info.frame_count_source = "packets"
+    if info.frame_count <= 0 or _edit_list_suspected(info):
+        # A fresh demuxer: seeking back to 0 lands on another stream's keyframe in some
+        # files (Matroska with cover art first) and would skip frames of this one.
+        with av.open(str(path), metadata_errors="ignore") as again:
+            info.frame_count = _count_packets(again, again.streams[info.video_index])
+        info.frame_count_source = "packets"
     if info.frame_count <= 0:
         raise ProbeError(f"{what} {path.name} has a video stream with no frames")
     return info
@@ -171,6 +192,8 @@ def source_facts(info: MediaInfo) -> SourceFacts:
         crop_top=vbi_lines(info),
         audio_layouts=tuple(a.layout for a in info.audio),
         audio_bits=tuple(a.bits for a in info.audio),
+        video_index=info.video_index,
+        duration_s=info.duration_s,
     )
 
 
