@@ -1,7 +1,7 @@
 """The `rproxy` command: parse, call the library, map RproxyError to an exit code.
 
 Exit codes: 0 COMPLETED, 1 PARTIAL/FAILED, 2 invalid spec, 3 could not start,
-130/143 interrupted (SIGINT/SIGTERM)."""
+130/143/129 interrupted (SIGINT/SIGTERM/SIGHUP)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,8 @@ from ._tasks import Session, fewer_gc_pauses
 from ._validate import validate
 
 EPILOG = """exit codes: 0 all clips COMPLETED, 1 PARTIAL or FAILED, 2 invalid spec,
-3 could not start (FFmpeg missing, job already running), 130/143 interrupted.
+3 could not start (FFmpeg missing, job already running), 130/143/129 interrupted
+(Ctrl-C / SIGTERM / terminal closed).
 FFmpeg: the imageio-ffmpeg wheel's binary, or RPROXY_FFMPEG=/path/to/ffmpeg."""
 
 

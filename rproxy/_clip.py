@@ -59,31 +59,42 @@ def current_record(clip: PlannedClip) -> ClipExecutionResult | None:
 
 
 def owned_by_rproxy(clip: PlannedClip) -> bool:
-    """Is the file at the output path one that rproxy recorded as its proxy? Its own record
-    first; then the records of other jobs in the same output folder (editing a spec changes
-    its job id, and the proxies it made before are still rproxy's to replace)."""
+    """Is the file at the output path a proxy that rproxy recorded making *of this clip's
+    source*? Its own record first; then the records of other jobs in the same output folder
+    (editing a spec, or undoing the edit, changes its job id, and the proxies made before are
+    still rproxy's to replace). A proxy of another source (day 2's C0001.mov over day 1's)
+    is never claimed."""
     output = _stat(clip.output)
     if output is None:
         return False
     found = (output.st_size, output.st_mtime_ns)
     record = read_clip_record(clip.record)
-    if record is not None and record.output_path == str(clip.output):
-        return (record.output_size_bytes, record.output_mtime_ns) == found
-    return found in _recorded_outputs(clip.record.parent.parent.parent).get(str(clip.output), ())
+    if (record is not None and record.output_path == clip.output_path
+            and record.source_path == str(clip.source)
+            and (record.output_size_bytes, record.output_mtime_ns) == found):
+        return True
+    claims = _recorded_outputs(clip.record.parent.parent.parent).get(clip.output_path, ())
+    return (*found, str(clip.source)) in claims
 
 
 @functools.lru_cache(maxsize=16)
-def _recorded_outputs(state_root: Path) -> dict[str, set[tuple[int | None, int | None]]]:
-    """output path → (size, mtime_ns) of every proxy any job's records in `state_root` claim.
-    Read once per run (cleared by forget_recorded_outputs): a job edited into a new job id
-    would otherwise re-read every record for every clip."""
-    index: dict[str, set[tuple[int | None, int | None]]] = {}
+def _recorded_outputs(state_root: Path) -> dict[str, set[tuple[int | None, int | None, str]]]:
+    """output path → (size, mtime_ns, source) of every proxy any job's records in `state_root`
+    claim. Read once per run (cleared by forget_recorded_outputs): a job edited into a new job
+    id would otherwise re-read every record for every clip."""
+    index: dict[str, set[tuple[int | None, int | None, str]]] = {}
     for path in state_root.glob("*/clips/*.json"):
         record = read_clip_record(path)
         if record is not None and record.output_size_bytes is not None:
             index.setdefault(record.output_path, set()).add(
-                (record.output_size_bytes, record.output_mtime_ns))
+                (record.output_size_bytes, record.output_mtime_ns, record.source_path))
     return index
+
+
+def output_conflicts(plan: Plan) -> list[PlannedClip]:
+    """Clips whose output path holds a file rproxy did not make of that clip's source."""
+    return [clip for clip in plan.clips
+            if os.path.lexists(clip.output_path) and not owned_by_rproxy(clip)]
 
 
 def forget_recorded_outputs() -> None:
@@ -133,6 +144,8 @@ def run_clip(
     clip: PlannedClip,
     ffmpeg: str,
     progress: ProgressFn | None = None,
+    *,
+    check_all_outputs: bool = False,
 ) -> ClipExecutionResult:
     """Make (or reuse) one proxy and write its record. Returns the record; a failure is a
     FAILED record, not an exception. KeyboardInterrupt (and SIGTERM) stop ffmpeg, write an
@@ -144,7 +157,7 @@ def run_clip(
     started = datetime.now(UTC)
     attempt = _Attempt()
     try:
-        _encode(plan, clip, ffmpeg, attempt, progress)
+        _encode(plan, clip, ffmpeg, attempt, progress, check_all_outputs)
     except ClipError as exc:
         return _finish(clip, started, attempt, ffmpeg, failure=exc.reason,
                        verification=exc.details or attempt.verification)
@@ -160,11 +173,18 @@ def run_clip(
 
 
 def _encode(plan: Plan, clip: PlannedClip, ffmpeg: str, attempt: _Attempt,
-            progress: ProgressFn | None) -> None:
-    if clip.output.exists() and not owned_by_rproxy(clip):
+            progress: ProgressFn | None, check_all_outputs: bool) -> None:
+    # The first clip a run encodes looks at every output path of the job, so that a file in
+    # the way of clip 380 stops the job before clip 0 is encoded, not hours into it.
+    conflicts = output_conflicts(plan) if check_all_outputs else (
+        [clip] if os.path.lexists(clip.output_path) and not owned_by_rproxy(clip) else [])
+    if conflicts:
+        named = ", ".join(str(c.output) for c in conflicts[:5])
+        if len(conflicts) > 5:
+            named += f" and {len(conflicts) - 5} more"
         raise OutputConflictError(
-            f"refusing to overwrite {clip.output}: rproxy did not make this file for clip "
-            f"{clip.index}; move or delete it, or change naming_template")
+            f"refusing to overwrite {named}: rproxy did not make it as a proxy of the same "
+            "source; move or delete it, or change naming_template (nothing was encoded)")
     before = _stat(clip.source)
     from ._probe import probe
     from ._verify import verify_output
@@ -183,8 +203,10 @@ def _encode(plan: Plan, clip: PlannedClip, ffmpeg: str, attempt: _Attempt,
     attempt.exit_code = run.exit_code
     attempt.stderr = run.stderr
     if run.exit_code != 0 or run.timed_out:
+        # After a timeout ffmpeg's last words are whatever it printed last, not a cause.
+        said = "" if run.timed_out else f": {stderr_tail(run.stderr, 3)}"
         raise FFmpegError(
-            f"{describe_exit(run, plan.spec.clip_timeout_s)}: {stderr_tail(run.stderr, 3)}",
+            f"{describe_exit(run, plan.spec.clip_timeout_s)}{said}",
             index=clip.index, argv=argv, exit_code=run.exit_code,
             stderr_tail=stderr_tail(run.stderr))
     after = _stat(clip.source)

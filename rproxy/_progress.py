@@ -13,6 +13,7 @@ starts, the command of a failed clip, and progress lines in logs)."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import sys
@@ -91,6 +92,7 @@ class Display:
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _drawn: bool = False
     _last_draw: float = 0.0
+    _gone: bool = False  # the reader went away (`rproxy run ... | head`): write nothing more
 
     @property
     def out(self) -> TextIO:
@@ -115,17 +117,32 @@ class Display:
 
     # -- writing ------------------------------------------------------------------------
 
+    def _write(self, text: str) -> None:
+        """Write and flush; a closed pipe silences the display, never stops the job."""
+        if self._gone:
+            return
+        try:
+            self.out.write(text)
+            self.out.flush()
+        except (OSError, ValueError):  # a closed pipe, a hung-up terminal, a closed stream
+            self._gone = True
+            # Point the descriptor at /dev/null so that Python's final flush at exit does not
+            # complain about the pipe either (the recipe in Python's signal documentation).
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, self.out.fileno())
+                os.close(devnull)
+
     def _line(self, text: str, level: int = NORMAL) -> None:
         if self.level < level:
             return
         with self._lock:
             self._clear()
-            self.out.write(plain(text) + "\n")
-            self.out.flush()
+            self._write(plain(text) + "\n")
 
     def _clear(self) -> None:
         if self._drawn:
-            self.out.write("\r\x1b[K")
+            self._write("\r\x1b[K")
             self._drawn = False
 
     @staticmethod
@@ -180,11 +197,10 @@ class Display:
                     if len(shown) > room:
                         shown = shown[: max(room - 3, 4)] + "..."
                     text = f"{counter} {shown} {status}"
-                    self.out.write("\r\x1b[K" + text[: cols - 1])
+                    self._write("\r\x1b[K" + text[: cols - 1])
                     self._drawn = True
                 else:
-                    self.out.write(f"{counter} {shown} {status}\n")
-                self.out.flush()
+                    self._write(f"{counter} {shown} {status}\n")
 
         return report
 

@@ -23,7 +23,9 @@ def signal_of(exc: BaseException) -> int:
     return exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
 
 
-STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+# Ctrl-C, `kill`, and the terminal closing (an ssh session dropped at 2 a.m.) all stop a run
+# the same way: ffmpeg stopped, no partial file, the result written.
+STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
 
 
 def _in_main_thread() -> bool:
@@ -72,22 +74,25 @@ def _deliver(signum: int, handler: object) -> None:
 
 @contextlib.contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
-    """Within this block SIGTERM raises Interrupted (main thread only; a no-op elsewhere)."""
+    """Within this block SIGTERM and SIGHUP raise Interrupted, as SIGINT raises
+    KeyboardInterrupt (main thread only; a no-op elsewhere)."""
     if not _in_main_thread():
         yield
         return
-    previous = signal.signal(signal.SIGTERM, raise_interrupted)
+    previous = {signum: signal.signal(signum, raise_interrupted)
+                for signum in (signal.SIGTERM, signal.SIGHUP)}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 @contextlib.contextmanager
 def stop_signals_blocked() -> Iterator[None]:
-    """SIGINT/SIGTERM blocked (not handled) within the block, e.g. across a fork: one arriving
-    between fork and exec would raise KeyboardInterrupt inside the child's Python code. They
-    arrive right after the block, in this process, where they interrupt as usual."""
+    """The stop signals blocked (not handled) within the block, e.g. across a fork: one
+    arriving between fork and exec would raise KeyboardInterrupt inside the child's Python
+    code. They arrive right after the block, in this process, where they interrupt as usual."""
     if not _in_main_thread():
         yield
         return

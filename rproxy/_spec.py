@@ -216,7 +216,8 @@ class JobSpec(BaseModel):
         """Read a JobSpec JSON file; relative paths in it resolve against its folder."""
         file = Path(path)
         try:
-            text = file.read_text(encoding="utf-8")
+            # utf-8-sig: Windows editors (Notepad) start UTF-8 files with a byte-order mark.
+            text = file.read_text(encoding="utf-8-sig")
         except OSError as exc:
             raise JobSpecValidationError(
                 [Problem("(file)", f"cannot read {file}: {exc.strerror or exc}")], str(file)

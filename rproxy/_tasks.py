@@ -49,6 +49,7 @@ class Session:
     started: dict[str, datetime] = field(default_factory=dict)
     results: dict[str, JobExecutionResult] = field(default_factory=dict)
     refused: dict[str, str] = field(default_factory=dict)  # job → why it could not start
+    encoding: set[str] = field(default_factory=set)  # jobs that have started a clip action
     interrupted: int | None = None
     ffmpeg: str | None = None
     # (job, clip) → the record doit's up-to-date check just found current
@@ -193,7 +194,10 @@ def _clip_action(session: Session, job_id: str, index: int) -> TaskFailed | None
     session.touch(job_id)
     session.display.clip_started(plan, index)
     try:
-        record = run_clip(plan, clip, session.ffmpeg, session.display.progress_fn(plan, index))
+        first = job_id not in session.encoding
+        session.encoding.add(job_id)
+        record = run_clip(plan, clip, session.ffmpeg, session.display.progress_fn(plan, index),
+                          check_all_outputs=first)
     except KeyboardInterrupt as exc:
         signum = signal_of(exc)
         session.interrupted = signum
@@ -215,13 +219,16 @@ def _clip_action(session: Session, job_id: str, index: int) -> TaskFailed | None
 
 def _clean_clip(session: Session, job_id: str, index: int, dryrun: bool = False) -> None:
     """Remove the proxy only when rproxy's record says it made it; then the record."""
-    clip = session.plans[job_id].clips[index]
+    plan = session.plans[job_id]
+    clip = plan.clips[index]
     removed = []
     if owned_by_rproxy(clip):
         if not dryrun:
             clip.output.unlink()
         removed.append(str(clip.output))
-    for path in (clip.partial, clip.record):
+    # The job's result describes proxies that are gone now: whichever clip is cleaned first
+    # removes it.
+    for path in (clip.partial, clip.record, plan.result_path):
         if path.exists():
             if not dryrun:
                 path.unlink()
@@ -324,3 +331,7 @@ def finish_jobs(session: Session) -> None:
         session.interrupted = pending[0]
     if session is DEFAULT_SESSION and session.interrupted:
         raise SystemExit(128 + session.interrupted)
+    if session is DEFAULT_SESSION and session.refused:
+        # Could not start (the job is already running, FFmpeg missing): rproxy's exit code 3
+        # under doit too, not doit's "a task failed".
+        raise SystemExit(CouldNotStartError.exit_code)

@@ -154,7 +154,9 @@ def _check_template(spec: JobSpec, problems: list[Problem]) -> bool:
     if clock and spec.created_at is None:
         problems.append(Problem("created_at", "the template uses "
                                               + " ".join("{" + t + "}" for t in clock)
-                                              + ", which need created_at (never the wall clock, "
+                                              + (", which need" if len(clock) > 1 else
+                                                 ", which needs")
+                                              + " created_at (never the wall clock, "
                                               "so that reruns give the same names)"))
         ok = False
     return ok

@@ -59,7 +59,8 @@ def task_proxy() -> Iterator[dict[str, Any]]:
     young, *older = gc.get_threshold()
     gc.set_threshold(max(young, GC_YOUNG_THRESHOLD), *older)
     previous_int = signal.signal(signal.SIGINT, _exit_interrupted)
-    signal.signal(signal.SIGTERM, _exit_interrupted)
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _exit_interrupted)
     try:
         for path in _spec_files():
             try:
@@ -75,5 +76,7 @@ def task_proxy() -> Iterator[dict[str, Any]]:
             yield from clip_tasks(build_plan(spec), DEFAULT_SESSION, Path.cwd())
     finally:
         signal.signal(signal.SIGINT, previous_int)
-        # SIGTERM behaves like Ctrl-C: ffmpeg stopped, no partial file, result still written.
-        signal.signal(signal.SIGTERM, raise_interrupted)
+        # SIGTERM and SIGHUP behave like Ctrl-C: ffmpeg stopped, no partial file, result
+        # still written.
+        for signum in (signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, raise_interrupted)

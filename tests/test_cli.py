@@ -216,3 +216,21 @@ def test_schema_is_json_schema_editors_can_use(tmp_path: Path) -> None:
                                        "container", "resolution", "fps_mode"}
     for name, prop in schema["properties"].items():
         assert prop.get("description"), name
+
+
+def test_a_closed_pipe_silences_the_output_but_the_job_goes_on(project: Path) -> None:
+    """`rproxy run SPEC | head -1`: the reader goes away after one line; the proxies are
+    still made, with no traceback and a true result."""
+    spec = write_spec(project, sources=["A001.mov", "A002.mov", "A003.mov"])
+    proc = subprocess.Popen([*RPROXY, "run", str(spec)], cwd=project, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.readline()
+    proc.stdout.close()  # like `head -1` exiting
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 0, err
+    assert "Traceback" not in err and "BrokenPipe" not in err
+    result = json.loads((project / "out" / ".rproxy" / JobSpec.from_file(spec).id
+                         / "result.json").read_text())
+    assert result["status"] == "COMPLETED"
+    assert result["completed_count"] == 3

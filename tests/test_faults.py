@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import av
 import pytest
 
 from rproxy import JobSpec, execute_multi_job_spec
@@ -231,7 +232,8 @@ def test_timeout_stops_ffmpeg_and_its_children(
 # Ctrl-C and SIGTERM during a job, sent to a real `rproxy run`
 
 
-@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143),
+                                              (signal.SIGHUP, 129)])
 def test_interrupt_during_a_clip_stops_ffmpeg_writes_result_then_resumes(
         project: Path, fake: Callable[..., Path], monkeypatch: pytest.MonkeyPatch,
         reaper: list[subprocess.Popen[bytes]], signum: int, code: int) -> None:
@@ -249,7 +251,7 @@ def test_interrupt_during_a_clip_stops_ffmpeg_writes_result_then_resumes(
     if signum == signal.SIGINT:
         os.killpg(proc.pid, signum)  # what a terminal does on Ctrl-C
     else:
-        proc.send_signal(signum)  # what `kill`, systemd or a job scheduler does
+        proc.send_signal(signum)  # `kill`, a job scheduler, or the terminal closing (SIGHUP)
     rc, text = finish(proc)
     assert time.monotonic() - sent < 10
     assert rc == code, text
@@ -534,11 +536,12 @@ def test_users_file_at_output_path_is_never_overwritten(project: Path) -> None:
     assert rc == 1, text
     assert str(mine) in text
     result = result_of(out)
-    assert result.clips[0].status.value == "COMPLETED"
-    assert result.clips[1].status.value == "FAILED"
-    assert "refusing to overwrite" in (result.clips[1].failure_reason or "")
-    assert str(mine) in (result.clips[1].failure_reason or "")
-    assert result.clips[1].ffmpeg_command is None  # refused before encoding
+    # Refused before anything is encoded: the file in clip 1's way stops the job at clip 0.
+    assert [c.status.value for c in result.clips] == ["FAILED", "SKIPPED"]
+    assert "refusing to overwrite" in (result.clips[0].failure_reason or "")
+    assert str(mine) in (result.clips[0].failure_reason or "")
+    assert result.clips[0].ffmpeg_command is None
+    assert not (out / "A001.mov").exists()
     assert_unchanged(mine_hash)
     assert partial_files(out) == []
     # And again: a rerun does not "fix" it either.
@@ -581,6 +584,33 @@ def test_edited_spec_new_job_id_still_replaces_its_own_proxies(project: Path) ->
     assert all((out / n).stat().st_mtime_ns != old[n] for n in names)
     assert all(c.verification.get("ok") for c in second.clips)
     assert_unchanged(before)
+
+
+def test_another_jobs_proxy_of_another_source_is_never_overwritten(
+        project: Path, clip_factory: Callable[..., Path]) -> None:
+    """Cameras restart clip numbers: day 2's C0001.mov must not replace day 1's proxy."""
+    (project / "day1").mkdir()
+    (project / "day2").mkdir()
+    clip_factory("day1/C0001.mov")
+    clip_factory("day2/C0001.mov", size="352x198")
+    day1 = write_spec(project, "day1.json", sources=["day1/C0001.mov"])
+    day2 = write_spec(project, "day2.json", sources=["day2/C0001.mov"])
+    assert run_api(day1).status.value == "COMPLETED"
+    proxy = hashes(project / "out" / "C0001.mov")
+    result = run_api(day2)
+    assert result.clips[0].status.value == "FAILED"
+    assert "refusing to overwrite" in (result.clips[0].failure_reason or "")
+    assert_unchanged(proxy)
+
+
+def test_undoing_a_spec_edit_replaces_rproxys_own_proxies(project: Path) -> None:
+    out = project / "out"
+    for resolution in ("160x90", "128x72", "160x90"):  # edit, then undo the edit
+        result = run_api(write_spec(project, resolution=resolution))
+        assert result.status.value == "COMPLETED", result.clips[0].failure_reason
+        with av.open(str(out / "A001.mov")) as container:
+            stream = container.streams.video[0]
+            assert f"{stream.width}x{stream.height}" == resolution
 
 
 # ---------------------------------------------------------------------------------------------

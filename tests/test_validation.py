@@ -318,3 +318,9 @@ def test_schema_lets_editors_accept_the_schema_key(capsys: pytest.CaptureFixture
     assert main(["schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert "$schema" in schema["properties"]
+
+
+def test_a_spec_saved_with_a_byte_order_mark_is_read(folder: Path) -> None:
+    path = write_spec(folder)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    validate(JobSpec.from_file(path))
