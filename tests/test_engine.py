@@ -192,3 +192,20 @@ def test_doit_with_an_invalid_spec_exits_2_with_one_line_per_problem(project: Pa
         assert any("container: vp9 cannot go in mov" in line for line in lines)
         assert any("resolution:" in line for line in lines)
     assert not (project / "out" / ".rproxy").exists()
+
+
+def test_doit_on_a_job_already_running_exits_3(project: Path) -> None:
+    from rproxy import build_plan
+    from rproxy._lock import JobLock
+
+    plan = build_plan(JobSpec.from_file(make_doit_project(project)))
+    lock = JobLock(plan.lock_path, plan.job_id)
+    lock.acquire()  # as another rproxy process running the same job would
+    try:
+        done = doit(project)
+    finally:
+        lock.release()
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "already running" in done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert outputs(project) == {}
