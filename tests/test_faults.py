@@ -451,13 +451,20 @@ def test_disk_full_fails_the_clip_with_the_os_error(
     assert_unchanged(before)
 
 
-def test_disk_so_full_that_no_record_fits_ends_cleanly(
-        project: Path, tiny_fs: Path) -> None:
+@pytest.fixture
+def full_volume_job(project: Path, tiny_fs: Path) -> tuple[Path, Path, dict[Path, str]]:
+    """(spec, output folder on a volume with no byte left, the source's hashes)."""
     before = sources_of(project, "A001.mov")
     out = tiny_fs / "out"
     out.mkdir()
     spec = write_spec(project, sources=["A001.mov"], output_dir=str(out))
     fill(out, leave=0)
+    return spec, out, before
+
+
+def test_disk_so_full_that_no_record_fits_ends_cleanly(
+        project: Path, full_volume_job: tuple[Path, Path, dict[Path, str]]) -> None:
+    spec, out, before = full_volume_job
     rc, text = run_cli("run", str(spec), cwd=project)
     assert "Traceback" not in text, text
     assert rc == 1, text
@@ -470,12 +477,8 @@ def test_disk_so_full_that_no_record_fits_ends_cleanly(
 
 
 def test_disk_full_through_the_api_returns_a_failed_result(
-        project: Path, tiny_fs: Path) -> None:
-    before = sources_of(project, "A001.mov")
-    out = tiny_fs / "out"
-    out.mkdir()
-    spec = write_spec(project, sources=["A001.mov"], output_dir=str(out))
-    fill(out, leave=0)
+        full_volume_job: tuple[Path, Path, dict[Path, str]]) -> None:
+    spec, out, before = full_volume_job
     result = run_api(spec)
     assert result.status.value == "FAILED"
     assert "No space left on device" in (result.clips[0].failure_reason or "")
