@@ -84,6 +84,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     made = " (created)" if written.created_output_dir else ""
     print(f"wrote {written.spec_path}: {written.clip_count} clip(s), proxies into "
           f"{short_path(written.output_dir)}{made}")
+    if written.in_subfolders:
+        print(f"note: {written.in_subfolders} more video file(s) are in subfolders and were "
+              "left out; add --recursive to take them (as on a camera card)")
     print(f"next: edit it if needed, then `rproxy run {written.spec_path}` (or `doit`)")
     return 0
 

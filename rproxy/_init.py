@@ -42,6 +42,7 @@ class Written:
     clip_count: int
     output_dir: Path
     created_output_dir: bool
+    in_subfolders: int = 0  # video files left out because they are below the folder
 
 
 def find_clips(folder: Path, recursive: bool = False) -> list[Path]:
@@ -123,4 +124,6 @@ def init_spec(
             handle.write(text)
     except FileExistsError:
         raise InitError(f"{spec_file} already exists; not overwriting it") from None
-    return Written(spec_file, len(clips), out_abs, created)
+    # A card keeps its clips in subfolders (CLIP/, PRIVATE/M4ROOT/CLIP/): say what was left.
+    below = 0 if recursive else len(find_clips(source_dir, recursive=True)) - len(clips)
+    return Written(spec_file, len(clips), out_abs, created, below)

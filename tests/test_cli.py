@@ -199,7 +199,8 @@ def test_init_numbers_proxies_when_two_clips_share_a_name(
     make_clip(ffmpeg, folder / "C0001.MP4", audio_tracks=0, vcodec=("libx264",))
     make_clip(ffmpeg, folder / "CLIP" / "C0001.MP4", audio_tracks=0, vcodec=("libx264",))
     monkeypatch.chdir(tmp_path)
-    assert init_spec(folder, recursive=False).clip_count == 1
+    written = init_spec(folder, recursive=False)
+    assert (written.clip_count, written.in_subfolders) == (1, 1)  # the CLI says: --recursive
     os.remove(tmp_path / "jobs" / "card.json")
     init_spec(folder, recursive=True)
     data = json.loads((tmp_path / "jobs" / "card.json").read_text())
