@@ -30,11 +30,11 @@ from ._tasks import (
 from ._validate import validate
 
 
-def doit_config(dep_file: str, reporter: Any) -> dict[str, Any]:
+def doit_config(dep_file: str, reporter: Any, backend: str = "json") -> dict[str, Any]:
     """doit settings every rproxy graph needs: an explicit DB backend, and file_dep compared
     by size and mtime (doit's default md5 would read every camera file in full)."""
     return {
-        "backend": "json",
+        "backend": backend,
         "dep_file": dep_file,
         "check_file_uptodate": SizeMtimeChecker,
         "reporter": reporter,
@@ -50,10 +50,10 @@ def run_plan(plan: Plan, session: Session) -> JobExecutionResult:
     def task_proxy() -> Iterator[dict[str, Any]]:
         yield from clip_tasks(plan, session, Path.cwd())
 
-    config = doit_config(str(plan.state_dir / "doit-db.json"),
-                         RproxyReporter(io.StringIO(), {}, session))
     # doit's DB sits on the output volume: written atomically, and a full disk is not fatal.
-    config["backend"] = next(iter(DOIT_BACKEND))
+    config = doit_config(str(plan.state_dir / "doit-db.json"),
+                         RproxyReporter(io.StringIO(), {}, session),
+                         backend=next(iter(DOIT_BACKEND)))
     loader = ModuleTaskLoader({"task_" + BASENAME: task_proxy, "DOIT_CONFIG": config})
     with sigterm_as_interrupt(), fewer_gc_pauses():
         try:

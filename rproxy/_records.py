@@ -94,12 +94,16 @@ def write_json_atomic(path: Path, data: dict[str, Any] | BaseModel) -> None:
     else:
         text = json.dumps(data, indent=2, ensure_ascii=False)
     path.parent.mkdir(parents=True, exist_ok=True)
+    replace_atomically(path, text + "\n")
+
+
+def replace_atomically(path: Path, text: str) -> None:
+    """Write `text` to a temp file beside `path`, fsync it, and rename it over `path`."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
-            handle.write("\n")
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -152,17 +156,8 @@ class DoitStateDB(JsonDB):  # type: ignore[misc]
             self._db: dict[str, Any] = {}
 
     def dump(self) -> None:
-        path = Path(self.name)
         with contextlib.suppress(OSError):
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    handle.write(self.codec.encode(self._db))
-                os.replace(tmp, path)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
+            replace_atomically(Path(self.name), self.codec.encode(self._db))
 
 
 DOIT_BACKEND = {"rproxy-json": f"{__name__}:DoitStateDB"}

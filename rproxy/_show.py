@@ -13,7 +13,7 @@ from ._errors import RproxyError
 from ._ffmpeg import stderr_tail
 from ._plan import build_plan
 from ._progress import plain, short_path, size_text, took
-from ._records import ClipExecutionResult, JobExecutionResult
+from ._records import ClipExecutionResult, JobExecutionResult, read_job_result
 from ._spec import JobSpec
 
 _NOTE = 60  # characters of a reason shown in the table; the full text is below it
@@ -47,7 +47,7 @@ def find_result(path: str | Path) -> Path:
 
 def load_result(path: Path) -> JobExecutionResult:
     try:
-        return JobExecutionResult.model_validate_json(path.read_bytes())
+        return read_job_result(path)
     except (OSError, ValidationError, ValueError) as exc:
         raise ResultNotFoundError(f"{path}: not a readable rproxy result ({exc})") from None
 

@@ -232,21 +232,29 @@ def test_timeout_stops_ffmpeg_and_its_children(
 # Ctrl-C and SIGTERM during a job, sent to a real `rproxy run`
 
 
-@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143),
-                                              (signal.SIGHUP, 129)])
-def test_interrupt_during_a_clip_stops_ffmpeg_writes_result_then_resumes(
-        project: Path, fake: Callable[..., Path], monkeypatch: pytest.MonkeyPatch,
-        reaper: list[subprocess.Popen[bytes]], signum: int, code: int) -> None:
+def _run_hanging_at_clip_1(
+        project: Path, fake: Callable[..., Path], reaper: list[subprocess.Popen[bytes]],
+) -> tuple[tuple[str, ...], dict[Path, str], Path, Path, subprocess.Popen[bytes], Path]:
+    """`rproxy run` on A001..A003, with ffmpeg hanging on clip 1 once it has written part of
+    its file. (names, source hashes, spec, output folder, the rproxy process, ffmpeg pid file)"""
     names = ("A001.mov", "A002.mov", "A003.mov")
     before = sources_of(project, *names)
     spec = write_spec(project, sources=list(names))
     out = project / "out"
     pid_file = fake("hang", FAKE_ONLY="A002")
-
     proc = start_cli(reaper, "run", str(spec), cwd=project)
     wait_for(lambda: len(pids_in(pid_file)) == 2, "ffmpeg to start clip 1")
-    ffmpeg_pids = pids_in(pid_file)
     wait_for(lambda: bool(partial_files(out)), "ffmpeg to write its partial file")
+    return names, before, spec, out, proc, pid_file
+
+
+@pytest.mark.parametrize(("signum", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143),
+                                              (signal.SIGHUP, 129)])
+def test_interrupt_during_a_clip_stops_ffmpeg_writes_result_then_resumes(
+        project: Path, fake: Callable[..., Path], monkeypatch: pytest.MonkeyPatch,
+        reaper: list[subprocess.Popen[bytes]], signum: int, code: int) -> None:
+    names, before, spec, out, proc, pid_file = _run_hanging_at_clip_1(project, fake, reaper)
+    ffmpeg_pids = pids_in(pid_file)
     sent = time.monotonic()
     if signum == signal.SIGINT:
         os.killpg(proc.pid, signum)  # what a terminal does on Ctrl-C
@@ -359,15 +367,7 @@ def test_interrupt_between_clips_under_doit_no_traceback(
 def test_rproxy_sigkilled_ffmpeg_dies_and_next_run_trusts_only_records(
         project: Path, fake: Callable[..., Path], monkeypatch: pytest.MonkeyPatch,
         reaper: list[subprocess.Popen[bytes]]) -> None:
-    names = ("A001.mov", "A002.mov", "A003.mov")
-    before = sources_of(project, *names)
-    spec = write_spec(project, sources=list(names))
-    out = project / "out"
-    pid_file = fake("hang", FAKE_ONLY="A002")
-
-    proc = start_cli(reaper, "run", str(spec), cwd=project)
-    wait_for(lambda: len(pids_in(pid_file)) == 2, "ffmpeg to start clip 1")
-    wait_for(lambda: bool(partial_files(out)), "ffmpeg to write its partial file")
+    names, before, spec, out, proc, pid_file = _run_hanging_at_clip_1(project, fake, reaper)
     ffmpeg_pid = pids_in(pid_file)[0]
     proc.kill()  # SIGKILL to rproxy only: no handler, no cleanup, like a power cut
     proc.wait(timeout=DEADLINE_S)
