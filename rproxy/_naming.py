@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import string
 from datetime import datetime
 from pathlib import PurePath
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ._spec import JobSpec
 
 TOKENS = ("source_name", "source_ext", "job_id", "date", "time", "index", "codec", "resolution")
 CLOCK_TOKENS = frozenset({"date", "time"})
@@ -61,3 +66,28 @@ def expand(
         "time": created_at.strftime("%H%M%S") if created_at else "",
     }
     return template.format_map(values)
+
+
+def output_names(spec: JobSpec) -> list[str]:
+    """The relative output path of each clip, as the template expands it (not yet checked).
+    Computed once per spec object (validation and the plan both need them; a spec is frozen,
+    and a model_copy(update=...) that carries the cache along has another id)."""
+    cached: tuple[int, list[str]] | None = spec.__dict__.get("_output_names_cache")
+    if cached is None or cached[0] != id(spec):
+        cached = spec.__dict__["_output_names_cache"] = (id(spec), _output_names(spec))
+    return list(cached[1])
+
+
+def _output_names(spec: JobSpec) -> list[str]:
+    count = len(spec.sources)
+    extension = "." + spec.container.value
+    template, job_id, codec = spec.naming_template, spec.id, spec.codec.value
+    names = []
+    for i, (written, resolved) in enumerate(zip(spec.sources, spec.source_paths, strict=True)):
+        # {source_name}/{source_ext} come from the path as written; the resolved Path (already
+        # built) has the same last component unless it was '.', '..', '~' or ended in '/'.
+        source = resolved if os.path.basename(written) == resolved.name else PurePath(written)
+        names.append(expand(template, source=source, index=i, clip_count=count,
+                            job_id=job_id, codec=codec, resolution=spec.resolution,
+                            created_at=spec.created_at) + extension)
+    return names

@@ -10,11 +10,11 @@ import json
 import os
 import shlex
 from dataclasses import dataclass
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import Any
 
 from ._argv import ProxyFormat, SourceFacts, build_argv
-from ._naming import expand, index_width
+from ._naming import index_width, output_names
 from ._spec import JobSpec
 
 # The logical program name in planned commands; the run substitutes the real binary.
@@ -100,31 +100,6 @@ def job_state_dir(spec: JobSpec) -> Path:
 def proxy_format(spec: JobSpec) -> ProxyFormat:
     width, height = spec.size
     return ProxyFormat(spec.canonical_codec, spec.container, width, height, spec.rate)
-
-
-def output_names(spec: JobSpec) -> list[str]:
-    """The relative output path of each clip, as the template expands it (not yet checked).
-    Computed once per spec object (validation and the plan both need them; a spec is frozen,
-    and a model_copy(update=...) that carries the cache along has another id)."""
-    cached: tuple[int, list[str]] | None = spec.__dict__.get("_output_names_cache")
-    if cached is None or cached[0] != id(spec):
-        cached = spec.__dict__["_output_names_cache"] = (id(spec), _output_names(spec))
-    return list(cached[1])
-
-
-def _output_names(spec: JobSpec) -> list[str]:
-    count = len(spec.sources)
-    extension = "." + spec.container.value
-    template, job_id, codec = spec.naming_template, spec.id, spec.codec.value
-    names = []
-    for i, (written, resolved) in enumerate(zip(spec.sources, spec.source_paths, strict=True)):
-        # {source_name}/{source_ext} come from the path as written; the resolved Path (already
-        # built) has the same last component unless it was '.', '..', '~' or ended in '/'.
-        source = resolved if os.path.basename(written) == resolved.name else PurePath(written)
-        names.append(expand(template, source=source, index=i, clip_count=count,
-                            job_id=job_id, codec=codec, resolution=spec.resolution,
-                            created_at=spec.created_at) + extension)
-    return names
 
 
 def task_name(job_id: str, index: int, clip_count: int) -> str:

@@ -20,8 +20,7 @@ from ._formats import (
     describe_rates,
     format_rate,
 )
-from ._naming import CLOCK_TOKENS, TemplateError, template_tokens
-from ._plan import output_names
+from ._naming import CLOCK_TOKENS, TemplateError, output_names, template_tokens
 from ._spec import FpsMode, JobSpec
 
 # "concat:", "pipe:", "http://", "tcp:"...: ffmpeg would read these as protocols. A drive
