@@ -8,26 +8,31 @@ from __future__ import annotations
 import argparse
 import json
 import shlex
-import signal
 import sys
 from collections.abc import Sequence
+from importlib import metadata
+from typing import Any
 
 import pydantic_core
 
+from . import _signals as interrupts
+from ._clip import clip_command, current_entry
 from ._engine import exit_code_for, run_plan
-from ._errors import JobSpecValidationError, RproxyError
+from ._errors import JobSpecValidationError, PreflightError, RproxyError
 from ._init import DEFAULTS, init_spec
-from ._plan import build_plan
-from ._progress import NORMAL, QUIET, VERBOSE, Display, short_path
+from ._plan import Plan, build_plan
+from ._preflight import preflight
+from ._progress import NORMAL, QUIET, VERBOSE, Display, plain, plural, short_path
+from ._run import Run
 from ._show import find_result, load_result, render
-from ._signals import signal_of
+from ._signals import signal_name, signal_of
 from ._spec import JobSpec
-from ._tasks import Session, fewer_gc_pauses
+from ._tasks import fewer_gc_pauses
 from ._validate import validate
 
-EPILOG = """exit codes: 0 all clips COMPLETED, 1 PARTIAL or FAILED, 2 invalid spec,
-3 could not start (FFmpeg missing, job already running), 130/143/129 interrupted
-(Ctrl-C / SIGTERM / terminal closed).
+EPILOG = """exit codes: 0 all clips COMPLETED, 1 PARTIAL or FAILED, 2 invalid spec or a problem
+the pre-flight found in the sources, 3 could not start (FFmpeg missing, job already running),
+130/143/129 interrupted (Ctrl-C / SIGTERM / terminal closed).
 FFmpeg: the imageio-ffmpeg wheel's binary, or RPROXY_FFMPEG=/path/to/ffmpeg."""
 
 
@@ -37,37 +42,91 @@ def _load(path: str) -> JobSpec:
     return spec
 
 
+def _to_encode(plan: Plan) -> list[int]:
+    return [clip.index for clip in plan.clips if current_entry(plan, clip) is None]
+
+
 def cmd_validate(args: argparse.Namespace) -> int:
     spec = _load(args.spec)
-    print(f"{args.spec}: valid, job {spec.id}, {len(spec.sources)} clip(s)")
+    plan = build_plan(spec)
+    count = plural(len(plan.clips), "clip")
+    if args.no_probe:
+        print(plain(f"{args.spec}: valid, job {spec.id}, {count} (sources not probed)"))
+        return 0
+    todo = _to_encode(plan)
+    display = Display(stream=sys.stderr, level=NORMAL)
+    checked = preflight(plan, [plan.clips[i] for i in todo],
+                        progress=lambda done, total, clip: display.probing(plan, done, total,
+                                                                           clip))
+    display.preflight_done(plan, [], checked.warnings)
+    if checked.problems:
+        raise PreflightError(checked.problems, args.spec)
+    current = len(plan.clips) - len(todo)
+    print(plain(f"{args.spec}: valid, job {spec.id}, {count}; pre-flight: "
+                f"{plural(checked.probed, 'source')} probed, no problems"
+                + (f" ({current} up to date, not probed)" if current else "")))
     return 0
+
+
+def planned_commands(plan: Plan, ffmpeg: str) -> list[dict[str, Any]]:
+    """Each clip with the exact command that will run for it (the sources probed as the run
+    probes them), or why there is none (up to date, or the source cannot be probed)."""
+    from ._bounded import bounded, stall_limit
+    from ._probe import probe
+    from ._rules import assess
+
+    clips: list[dict[str, Any]] = []
+    limit = stall_limit(plan.spec.clip_timeout_s)
+    for clip in plan.clips:
+        item: dict[str, Any] = {"index": clip.index, "task": clip.task_name,
+                                "source": clip.source_path, "output": clip.output_path,
+                                "up_to_date": False, "argv": None, "command_line": None,
+                                "problems": []}
+        clips.append(item)
+        if current_entry(plan, clip) is not None:
+            item["up_to_date"] = True
+            continue
+        try:
+            info = bounded(lambda c=clip: probe(c.source), limit,  # type: ignore[misc]
+                           f"probing the source {clip.source_path}")
+        except RproxyError as exc:
+            item["problems"] = [getattr(exc, "reason", str(exc))]
+            continue
+        item["problems"] = assess(plan.fmt, info).problems
+        if not item["problems"]:
+            argv = clip_command(plan, clip, ffmpeg, info)
+            item["argv"], item["command_line"] = argv, shlex.join(argv)
+    return clips
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
     plan = build_plan(_load(args.spec))
+    run = Run(display=Display(level=QUIET))
+    clips = planned_commands(plan, run.binary())
     if args.json:
-        data = plan.to_json()
+        data = {**plan.to_json(), "clips": clips}
         try:  # pydantic-core: the same bytes as json.dump(indent=2), ~3x faster at 2,000 clips
             text = pydantic_core.to_json(data, indent=2).decode("utf-8")
         except pydantic_core.PydanticSerializationError:  # a name that is not valid UTF-8
-            text = json.dumps(data, indent=2, ensure_ascii=False)
+            text = json.dumps(data, indent=2, ensure_ascii=True)
         sys.stdout.write(text + "\n")
         return 0
-    print(f"job {plan.job_id}: {len(plan.clips)} clip(s) -> {plan.spec.output_path}")
-    for clip in plan.clips:
-        print(f"  proxy:{clip.task_name}  {clip.source} -> {clip.output}")
-        if args.verbose:
-            print(f"      {shlex.join(clip.argv)}")
-    return 0
+    print(plain(f"job {plan.job_id} ({plan.name}): {plural(len(plan.clips), 'clip')} -> "
+                f"{plan.output_dir}"))
+    for item in clips:
+        state = ("  (up to date)" if item["up_to_date"] else
+                 f"  (cannot run: {'; '.join(item['problems'])})" if item["problems"] else "")
+        print(plain(f"  {item['task']}  {item['source']} -> {item['output']}{state}"))
+        if args.verbose and item["command_line"]:
+            print(plain(f"      {item['command_line']}"))
+    return 0 if not any(item["problems"] for item in clips) else 2
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    spec = _load(args.spec)
     level = QUIET if args.quiet else VERBOSE if args.verbose else NORMAL
     display = Display(stream=sys.stdout, level=level)
-    plan = build_plan(spec)
-    display.job_started(plan)
-    result = run_plan(plan, Session(display=display))
+    spec = _load(args.spec)
+    result = run_plan(build_plan(spec), Run(display=display))
     return exit_code_for(result)
 
 
@@ -82,7 +141,7 @@ def cmd_init(args: argparse.Namespace) -> int:
                         codec=args.codec, container=args.container,
                         resolution=args.resolution)
     made = " (created)" if written.created_output_dir else ""
-    print(f"wrote {written.spec_path}: {written.clip_count} clip(s), proxies into "
+    print(f"wrote {written.spec_path}: {plural(written.clip_count, 'clip')}, proxies into "
           f"{short_path(written.output_dir)}{made}")
     if written.in_subfolders:
         print(f"note: {written.in_subfolders} more video file(s) are in subfolders and were "
@@ -106,13 +165,19 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    parser.add_argument("--version", action="version",
+                        version=f"rproxy {metadata.version('rproxy')}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("validate", help="check a JobSpec; one line per problem, exit 2 if any")
+    p = sub.add_parser("validate", help="check a JobSpec and probe its sources (the pre-flight "
+                                        "of a run); one line per problem, exit 2 if any")
     p.add_argument("spec", help="JobSpec JSON file")
+    p.add_argument("--no-probe", action="store_true",
+                   help="check the spec file alone, without opening the sources")
     p.set_defaults(func=cmd_validate)
 
-    p = sub.add_parser("plan", help="show the ordered clips: source, output, ffmpeg command")
+    p = sub.add_parser("plan", help="show the ordered clips: source, output, and (-v) the exact "
+                                    "FFmpeg command that will run for each (sources probed)")
     p.add_argument("spec", help="JobSpec JSON file")
     p.add_argument("--json", action="store_true", help="machine-readable plan on stdout")
     p.add_argument("-v", "--verbose", action="store_true", help="also show each command")
@@ -157,23 +222,31 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
-        with fewer_gc_pauses():
+        with interrupts.handling(), fewer_gc_pauses():
             code: int = args.func(args)
-        return code
     except JobSpecValidationError as exc:
         for line in exc.report_lines(getattr(args, "spec", "spec")):
-            print(line, file=sys.stderr)
-        return exc.exit_code
+            print(plain(line), file=sys.stderr)
+        code = exc.exit_code
     except RproxyError as exc:
-        print(f"rproxy: {exc}", file=sys.stderr)
-        return exc.exit_code
-    except KeyboardInterrupt as exc:
+        print(plain(f"rproxy: {exc}"), file=sys.stderr)
+        code = exc.exit_code
+    except interrupts.INTERRUPTS as exc:
         signum = signal_of(exc)
-        print(f"rproxy: interrupted by {signal.Signals(signum).name}", file=sys.stderr)
-        return 128 + signum
+        print(f"rproxy: interrupted by {signal_name(signum)}", file=sys.stderr)
+        code = 128 + signum
     except BrokenPipeError:
-        return 1
+        code = 1
+    return code
+
+
+def console() -> int:
+    """The `rproxy` command itself: once the outcome is final, a signal arriving must not make
+    the exit code disagree with what was printed and written."""
+    code = main()
+    interrupts.block_for_good()
+    return code
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console())

@@ -1,29 +1,31 @@
-"""One clip, start to finish: probe → ffmpeg → partial file → verify → rename → record.
+"""One clip, start to finish: reuse, or probe → FFmpeg → partial file → verify → flush → claim
+the path in the folder's truth → rename (never replacing) → record.
 
-The record is the truth about a clip: a proxy is reused only when its record says it was
-verified for exactly this command and this source (size and mtime, never a hash), and the
-file on disk is the one the record describes."""
+Whether a proxy can be reused is the output folder's truth (``_truth``): its entry names the
+source (state before the encode), the command's fingerprint and the file (size, mtime, hash),
+whichever job or spec made it. The clip's record under its job is the audit of what happened."""
 
 from __future__ import annotations
 
 import contextlib
-import functools
 import os
 import shlex
-import signal
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._argv import SourceFacts, build_argv
-from ._errors import ClipError, FFmpegError, OutputConflictError, ProbeError
+from . import _signals as interrupts
+from ._argv import build_argv
+from ._bounded import bounded, stall_limit
+from ._errors import ClipError, FFmpegError, OutputConflictError, ProbeError, RproxyError
 from ._ffmpeg import describe_exit, ffmpeg_version, run_ffmpeg, stderr_tail
-from ._formats import MXF_RATES, Codec, Container, describe_rates, dnxhd_bitrate, format_rate
+from ._files import fsync_dir, fsync_file, rename_noreplace, sha256_file
+from ._lock import folder_lock
 from ._plan import Plan, PlannedClip
 from ._records import ClipExecutionResult, ClipStatus, read_clip_record, write_clip_record
-from ._signals import deferred_signals, signal_of
+from ._truth import Owner, Ownership, ProxyEntry, SourceState, ownership, relative
 
 if TYPE_CHECKING:  # PyAV loads only when a clip is encoded: `plan`, `list` stay quick
     from ._probe import MediaInfo
@@ -38,89 +40,103 @@ def _stat(path: Path | str) -> os.stat_result | None:
         return None
 
 
-def current_record(clip: PlannedClip) -> ClipExecutionResult | None:
-    """The clip's record when its proxy can be reused as it is, else None."""
+# -- reuse ---------------------------------------------------------------------------------
+
+
+def current_entry(plan: Plan, clip: PlannedClip) -> tuple[ProxyEntry, Ownership] | None:
+    """The folder's entry of the clip's proxy when that proxy can be reused as it is: made of
+    this source, unchanged since, with this command, and still the file rproxy made."""
+    entry = plan.folder.read(clip.name)
+    if entry is None or entry.fingerprint != plan.fingerprint:
+        return None
+    source = _stat(clip.source_path)
+    if (source is None or not entry.source.is_file(clip.source_path, plan.output_dir)
+            or not entry.source.unchanged(source)):
+        return None
+    own = ownership(plan.folder, clip.name, entry)
+    if own.owner is not Owner.OURS:
+        return None
+    return entry, own
+
+
+def reused_record(plan: Plan, clip: PlannedClip, entry: ProxyEntry) -> ClipExecutionResult:
+    """This job's record of a reusable proxy: its own record of the encode when it has one,
+    else the record of the job that made it, else what the entry itself proves."""
     record = read_clip_record(clip.record_path)
-    if (
-        record is None
-        or record.status is not ClipStatus.COMPLETED
-        or record.fingerprint != clip.fingerprint
-        or not record.verification.get("ok")
-    ):
+    if record is None or not _describes(record, entry):
+        made = read_clip_record(os.path.join(plan.output_dir, entry.record))
+        record = made if made is not None and _describes(made, entry) else None
+    if record is None:
+        record = ClipExecutionResult(
+            index=clip.index, source_path=clip.source_path, output_path=clip.output_path,
+            status=ClipStatus.COMPLETED, output_exists=True, output_size_bytes=entry.size,
+            output_mtime_ns=entry.mtime_ns, output_sha256=entry.sha256,
+            fingerprint=entry.fingerprint, source_size_bytes=entry.source.size,
+            source_mtime_ns=entry.source.mtime_ns, finished_at=entry.made_at,
+            verification={"ok": True, "notes": [
+                f"verified when {entry.spec} made it on {entry.made_at:%Y-%m-%d %H:%M} UTC; "
+                "the full record of that encode is gone"]})
+    return record.model_copy(update={
+        "index": clip.index, "source_path": clip.source_path, "output_path": clip.output_path,
+        "task": clip.task_name, "up_to_date": True})
+
+
+def _describes(record: ClipExecutionResult, entry: ProxyEntry) -> bool:
+    return (record.status is ClipStatus.COMPLETED and record.fingerprint == entry.fingerprint
+            and record.output_sha256 == entry.sha256)
+
+
+def settle_reuse(plan: Plan, clip: PlannedClip, entry: ProxyEntry, own: Ownership) -> None:
+    """Make the folder's truth say what a reuse found: this spec wants the proxy too, and its
+    mtime moved while its content did not (so it is not hashed again next time)."""
+    if plan.identity in entry.claims and not own.mtime_moved:
+        return
+    with interrupts.deferred(), folder_lock(plan.folder.root):
+        fresh = plan.folder.read(clip.name)
+        if fresh is None or fresh.sha256 != entry.sha256:
+            return
+        update: dict[str, object] = {}
+        if plan.identity not in fresh.claims:
+            update["claims"] = [*fresh.claims, plan.identity]
+        if own.mtime_moved and own.info is not None:
+            update["mtime_ns"] = own.info.st_mtime_ns
+        if update:
+            plan.folder.write(fresh.model_copy(update=update))
+
+
+# -- who may write the path -----------------------------------------------------------------
+
+
+def replace_problem(plan: Plan, clip: PlannedClip, own: Ownership) -> str | None:
+    """Why the file at the clip's path must not be replaced, or None when it may be (nothing
+    there, or a proxy rproxy made of this very source that no other spec wants as it is)."""
+    if own.owner is Owner.ABSENT:
         return None
-    source, output = _stat(clip.source), _stat(clip.output_path)
-    if source is None or output is None:
-        return None
-    if (source.st_size, source.st_mtime_ns) != (record.source_size_bytes, record.source_mtime_ns):
-        return None
-    if (output.st_size, output.st_mtime_ns) != (record.output_size_bytes, record.output_mtime_ns):
-        return None
-    return record
+    if own.owner is not Owner.OURS or own.entry is None:
+        return own.describe(clip.output_path)
+    entry = own.entry
+    if not entry.source.is_file(clip.source_path, plan.output_dir):
+        return (f"{clip.output_path} is the proxy of another source, {entry.source.path} (made "
+                f"for {entry.spec} on {entry.made_at:%Y-%m-%d %H:%M} UTC); change "
+                "naming_template or output_dir so that each source gets its own proxy")
+    others = [claim for claim in entry.claims if claim != plan.identity]
+    if others and entry.fingerprint != plan.fingerprint:
+        return (f"{clip.output_path} is the proxy that {_spec_of(others[0])} wants, made with "
+                "another command; two specs want different proxies at one path: change "
+                "naming_template or output_dir of one of them")
+    return None
 
 
-def owned_by_rproxy(clip: PlannedClip) -> bool:
-    """Is the file at the output path a proxy that rproxy recorded making *of this clip's
-    source*? Its own record first; then the records of other jobs in the same output folder
-    (editing a spec, or undoing the edit, changes its job id, and the proxies made before are
-    still rproxy's to replace). A proxy of another source (day 2's C0001.mov over day 1's)
-    is never claimed."""
-    output = _stat(clip.output)
-    if output is None:
-        return False
-    found = (output.st_size, output.st_mtime_ns)
-    record = read_clip_record(clip.record)
-    if (record is not None and record.output_path == clip.output_path
-            and record.source_path == str(clip.source)
-            and (record.output_size_bytes, record.output_mtime_ns) == found):
-        return True
-    claims = _recorded_outputs(clip.record.parent.parent.parent).get(clip.output_path, ())
-    return (*found, str(clip.source)) in claims
+def _spec_of(identity: str) -> str:
+    return identity.split(":", 1)[1] if ":" in identity else identity
 
 
-@functools.lru_cache(maxsize=16)
-def _recorded_outputs(state_root: Path) -> dict[str, set[tuple[int | None, int | None, str]]]:
-    """output path → (size, mtime_ns, source) of every proxy any job's records in `state_root`
-    claim. Read once per run (cleared by forget_recorded_outputs): a job edited into a new job
-    id would otherwise re-read every record for every clip."""
-    index: dict[str, set[tuple[int | None, int | None, str]]] = {}
-    for path in state_root.glob("*/clips/*.json"):
-        record = read_clip_record(path)
-        if record is not None and record.output_size_bytes is not None:
-            index.setdefault(record.output_path, set()).add(
-                (record.output_size_bytes, record.output_mtime_ns, record.source_path))
-    return index
+def clip_conflict(plan: Plan, clip: PlannedClip) -> str | None:
+    """replace_problem() for the file at the clip's path now (the pre-flight's check)."""
+    return replace_problem(plan, clip, ownership(plan.folder, clip.name))
 
 
-def output_conflicts(plan: Plan) -> list[PlannedClip]:
-    """Clips whose output path holds a file rproxy did not make of that clip's source."""
-    return [clip for clip in plan.clips
-            if os.path.lexists(clip.output_path) and not owned_by_rproxy(clip)]
-
-
-def forget_recorded_outputs() -> None:
-    _recorded_outputs.cache_clear()
-
-
-def source_limits(plan: Plan, source: MediaInfo) -> SourceFacts:
-    """Limits that depend on the source, checked before ffmpeg runs; facts for the argv."""
-    from ._probe import source_facts
-
-    fmt = plan.fmt
-    rate = fmt.rate or source.rate
-    if fmt.container is Container.MXF and fmt.rate is None and (
-        source.rate not in MXF_RATES
-    ):
-        found = format_rate(source.rate) if source.rate else "unknown/variable"
-        raise ProbeError(f"MXF needs a standard constant frame rate ({describe_rates(MXF_RATES)})"
-                         f"; the source runs at {found} fps: use fps_mode 'cfr' or another "
-                         "container")
-    if fmt.codec is Codec.DNXHD and (
-        rate is None or dnxhd_bitrate(fmt.width, fmt.height, rate) is None
-    ):
-        found = format_rate(rate) if rate else "unknown"
-        raise ProbeError(f"DNxHD at {fmt.width}x{fmt.height} has no bitrate for {found} fps; "
-                         "use fps_mode 'cfr' with a standard rate, or dnxhr")
-    return source_facts(source)
+# -- making a proxy -------------------------------------------------------------------------
 
 
 @dataclass
@@ -132,130 +148,188 @@ class _Attempt:
     stderr: str = ""
     verification: dict[str, object] | None = None
     probe: dict[str, object] | None = None
+    warnings: list[str] = field(default_factory=list)
+    source: SourceState | None = None  # the source before the encode
+    sha256: str | None = None
+
+
+@dataclass(frozen=True)
+class ClipRun:
+    """What a clip needs from the run it belongs to."""
+
+    ffmpeg: str
+    run_id: str
+    progress: ProgressFn | None = None
+
+
+def clip_command(plan: Plan, clip: PlannedClip, ffmpeg: str, source: MediaInfo) -> list[str]:
+    """The exact command that makes this clip's proxy from this probed source."""
+    from ._rules import assess
+
+    return build_argv(ffmpeg, clip.source_path, clip.partial_path, plan.fmt,
+                      assess(plan.fmt, source).facts)
+
+
+def run_clip(plan: Plan, clip: PlannedClip, run: ClipRun) -> ClipExecutionResult:
+    """Reuse or make one proxy and write its record. A failure is a FAILED record, not an
+    exception. An interrupt stops FFmpeg, writes an interrupted FAILED record and goes on up
+    (a clip's own proxy, once renamed into place, is kept whatever arrives after)."""
+    found = current_entry(plan, clip)
+    if found is not None:
+        entry, own = found
+        settle_reuse(plan, clip, entry, own)
+        return reused_record(plan, clip, entry)
+
+    started = datetime.now(UTC)
+    attempt = _Attempt()
+    try:
+        _encode(plan, clip, run, attempt)
+    except ClipError as exc:
+        return _failed(plan, clip, run, started, attempt, exc.reason, exc.details or None)
+    except OSError as exc:
+        return _failed(plan, clip, run, started, attempt, _os_failure("write error", exc))
+    except interrupts.INTERRUPTS as exc:
+        with interrupts.deferred():
+            _failed(plan, clip, run, started, attempt,
+                    f"interrupted by {interrupts.signal_name(interrupts.signal_of(exc))}",
+                    stale_stays=True)
+        raise
+    return _finish(plan, clip, run, started, attempt)
+
+
+def _encode(plan: Plan, clip: PlannedClip, run: ClipRun, attempt: _Attempt) -> None:
+    from ._probe import probe
+    from ._rules import assess
+    from ._verify import verify_output
+
+    before = _stat(clip.source_path)
+    if before is None:
+        raise ProbeError(f"source does not exist: {clip.source_path}")
+    attempt.source = SourceState.of(clip.source_path, before, plan.output_dir)
+    problem = clip_conflict(plan, clip)
+    if problem:
+        raise OutputConflictError(f"refusing to overwrite: {problem} (nothing was encoded)")
+    limit = stall_limit(plan.spec.clip_timeout_s)
+    source = bounded(lambda: probe(clip.source), limit, f"probing the source {clip.source}")
+    attempt.probe = source.to_json()
+    verdict = assess(plan.fmt, source)
+    if verdict.problems:
+        raise ProbeError("; ".join(verdict.problems))
+    attempt.warnings = list(verdict.warnings)
+
+    clip.partial.parent.mkdir(parents=True, exist_ok=True)
+    _remove(clip.partial)  # a leftover of a killed run: never trusted, never reused
+    argv = build_argv(run.ffmpeg, clip.source_path, clip.partial_path, plan.fmt, verdict.facts)
+    attempt.argv = argv
+    total = source.duration_s
+    progress = run.progress
+    on_progress = (lambda done: progress(done, total)) if progress else None
+    result = run_ffmpeg(argv, plan.spec.clip_timeout_s, on_progress)
+    attempt.exit_code = result.exit_code
+    attempt.stderr = result.stderr
+    if result.exit_code != 0 or result.timed_out:
+        # After a timeout ffmpeg's last words are whatever it printed last, not a cause.
+        said = "" if result.timed_out else f": {stderr_tail(result.stderr, 3)}"
+        raise FFmpegError(
+            f"{describe_exit(result, plan.spec.clip_timeout_s)}{said}",
+            index=clip.index, argv=argv, exit_code=result.exit_code,
+            stderr_tail=stderr_tail(result.stderr))
+    after = _stat(clip.source_path)
+    if after is None or not attempt.source.unchanged(after):
+        raise ProbeError(f"source changed or disappeared during encoding: {clip.source_path} "
+                         "(still being written?)")
+    attempt.verification = bounded(lambda: verify_output(clip.partial, plan.fmt, source), limit,
+                                   f"verifying the proxy {clip.partial}")
+    # Flushed before anything calls it COMPLETED: after a power cut a record never promises a
+    # proxy whose data was still in memory.
+    fsync_file(clip.partial_path)
+    attempt.sha256 = sha256_file(clip.partial_path)
+
+
+def _finish(plan: Plan, clip: PlannedClip, run: ClipRun, started: datetime,
+            attempt: _Attempt) -> ClipExecutionResult:
+    """Claim the path and rename the verified partial into place, under the folder's lock and
+    with stop signals held until it is done (a signal then goes on up, the clip completed).
+
+    The folder's entry is written (pending) before the rename, so that a kill right after the
+    rename leaves a file the next run knows as rproxy's; the record after the rename and the
+    flush of the folder, so that it never calls COMPLETED a proxy a power cut could lose."""
+    assert attempt.source is not None and attempt.sha256 is not None
+    folder = plan.folder
+    with interrupts.deferred():
+        try:
+            with folder_lock(folder.root):
+                own = ownership(folder, clip.name)  # again: things may have changed meanwhile
+                problem = replace_problem(plan, clip, own)
+                if problem:
+                    raise OutputConflictError(f"refusing to overwrite: {problem} (it appeared "
+                                              "while this clip was encoding; nothing replaced)")
+                partial = _stat(clip.partial_path)
+                assert partial is not None
+                entry = ProxyEntry(
+                    name=clip.name, source=attempt.source, fingerprint=plan.fingerprint,
+                    size=partial.st_size, mtime_ns=partial.st_mtime_ns, sha256=attempt.sha256,
+                    made_at=datetime.now(UTC), job_id=plan.job_id, spec=plan.name,
+                    record=relative(clip.record_path, plan.output_dir),
+                    claims=_claims_after(own, plan), pending=True)
+                aside = f"{clip.partial_path}.old"
+                if own.owner is Owner.OURS:  # our stale proxy: out of the way, not replaced
+                    os.replace(clip.output_path, aside)
+                folder.write(entry)
+                clip.output.parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    rename_noreplace(clip.partial_path, clip.output_path)
+                except FileExistsError:
+                    _remove(Path(aside))  # our stale proxy, already out of the way
+                    folder.remove(clip.name)
+                    raise OutputConflictError(
+                        f"refusing to overwrite {clip.output_path}: a file appeared there while "
+                        "this clip was encoding; nothing replaced") from None
+                fsync_dir(clip.output.parent)
+                record = _record(plan, clip, run, started, attempt, None, _stat(clip.output))
+                write_clip_record(clip.record, record)
+                folder.write(entry.model_copy(update={"pending": False}))
+                _remove(Path(aside))
+                return record
+        except ClipError as exc:
+            return _failed(plan, clip, run, started, attempt, exc.reason)
+        except OSError as exc:
+            return _failed(plan, clip, run, started, attempt, _os_failure(
+                "could not record and move the verified proxy into place", exc))
+
+
+def _claims_after(own: Ownership, plan: Plan) -> list[str]:
+    claims = list(own.entry.claims) if own.owner is Owner.OURS and own.entry else []
+    return claims if plan.identity in claims else [*claims, plan.identity]
+
+
+def _failed(plan: Plan, clip: PlannedClip, run: ClipRun, started: datetime,
+            attempt: _Attempt, reason: str, verification: dict[str, object] | None = None,
+            *, stale_stays: bool = False) -> ClipExecutionResult:
+    """Remove what this attempt wrote and record why it failed. A proxy of ours from an earlier
+    run at the path is stale (that is why this clip ran): it goes too, unless another spec
+    still wants it or the clip was only interrupted. A file that is not ours is never touched.
+    An OSError here (disk full) is told in the record; it never escapes as a traceback."""
+    _remove(clip.partial)
+    if not stale_stays:
+        with contextlib.suppress(OSError, RproxyError), folder_lock(plan.folder.root):
+            own = ownership(plan.folder, clip.name)
+            if (own.owner is Owner.OURS and own.entry is not None
+                    and set(own.entry.claims) <= {plan.identity}):
+                _remove(clip.output)
+                plan.folder.remove(clip.name)
+    record = _record(plan, clip, run, started, attempt, reason, None, verification)
+    try:
+        write_clip_record(clip.record, record)
+    except OSError as exc:
+        reason = f"{reason}; {_os_failure('its record could not be written', exc)}"
+        record = record.model_copy(update={"failure_reason": reason})
+    return record
 
 
 def _remove(path: Path) -> None:
     with contextlib.suppress(FileNotFoundError):
         path.unlink()
-
-
-def run_clip(
-    plan: Plan,
-    clip: PlannedClip,
-    ffmpeg: str,
-    progress: ProgressFn | None = None,
-    *,
-    check_all_outputs: bool = False,
-) -> ClipExecutionResult:
-    """Make (or reuse) one proxy and write its record. Returns the record; a failure is a
-    FAILED record, not an exception. KeyboardInterrupt (and SIGTERM) stop ffmpeg, write an
-    interrupted FAILED record, and propagate."""
-    reused = current_record(clip)
-    if reused is not None:
-        return reused.model_copy(update={"up_to_date": True})
-
-    started = datetime.now(UTC)
-    attempt = _Attempt()
-    try:
-        _encode(plan, clip, ffmpeg, attempt, progress, check_all_outputs)
-    except ClipError as exc:
-        return _finish(clip, started, attempt, ffmpeg, failure=exc.reason,
-                       verification=exc.details or attempt.verification)
-    except OSError as exc:
-        where = f" ({exc.filename})" if exc.filename else ""
-        return _finish(clip, started, attempt, ffmpeg,
-                       failure=f"write error: {exc.strerror or exc}{where}")
-    except KeyboardInterrupt as exc:
-        name = signal.Signals(signal_of(exc)).name
-        _finish(clip, started, attempt, ffmpeg, failure=f"interrupted by {name}")
-        raise
-    return _finish(clip, started, attempt, ffmpeg)
-
-
-def _encode(plan: Plan, clip: PlannedClip, ffmpeg: str, attempt: _Attempt,
-            progress: ProgressFn | None, check_all_outputs: bool) -> None:
-    # The first clip a run encodes looks at every output path of the job, so that a file in
-    # the way of clip 380 stops the job before clip 0 is encoded, not hours into it.
-    conflicts = output_conflicts(plan) if check_all_outputs else (
-        [clip] if os.path.lexists(clip.output_path) and not owned_by_rproxy(clip) else [])
-    if conflicts:
-        named = ", ".join(str(c.output) for c in conflicts[:5])
-        if len(conflicts) > 5:
-            named += f" and {len(conflicts) - 5} more"
-        raise OutputConflictError(
-            f"refusing to overwrite {named}: rproxy did not make it as a proxy of the same "
-            "source; move or delete it, or change naming_template (nothing was encoded)")
-    before = _stat(clip.source)
-    from ._probe import probe
-    from ._verify import verify_output
-
-    source = probe(clip.source)
-    attempt.probe = source.to_json()
-    facts = source_limits(plan, source)
-
-    clip.partial.parent.mkdir(parents=True, exist_ok=True)
-    _remove(clip.partial)  # a leftover of a killed run: never trusted, never reused
-    argv = build_argv(ffmpeg, clip.source, clip.partial, plan.fmt, facts)
-    attempt.argv = argv
-    total = source.duration_s
-    on_progress = (lambda done: progress(done, total)) if progress else None
-    run = run_ffmpeg(argv, plan.spec.clip_timeout_s, on_progress)
-    attempt.exit_code = run.exit_code
-    attempt.stderr = run.stderr
-    if run.exit_code != 0 or run.timed_out:
-        # After a timeout ffmpeg's last words are whatever it printed last, not a cause.
-        said = "" if run.timed_out else f": {stderr_tail(run.stderr, 3)}"
-        raise FFmpegError(
-            f"{describe_exit(run, plan.spec.clip_timeout_s)}{said}",
-            index=clip.index, argv=argv, exit_code=run.exit_code,
-            stderr_tail=stderr_tail(run.stderr))
-    after = _stat(clip.source)
-    if before is None or after is None or (before.st_size, before.st_mtime_ns) != (
-            after.st_size, after.st_mtime_ns):
-        raise ProbeError(f"source changed or disappeared during encoding: {clip.source}")
-    attempt.verification = verify_output(clip.partial, plan.fmt, source)
-    # The verified proxy stays at clip.partial: _finish records it, then renames it into place.
-
-
-def _finish(
-    clip: PlannedClip,
-    started: datetime,
-    attempt: _Attempt,
-    ffmpeg: str,
-    *,
-    failure: str | None = None,
-    verification: dict[str, object] | None = None,
-) -> ClipExecutionResult:
-    """Write the clip's record; on success, then rename the verified partial into place.
-
-    Record first, rename second, with SIGINT/SIGTERM held until both are done: a run killed
-    in between leaves a COMPLETED record whose output is not there (never trusted: redone),
-    never a proxy without a record (which the next run would refuse as not rproxy's).
-    An OSError here (disk full) fails the clip; it never escapes as a traceback."""
-    with deferred_signals():
-        if failure is None:
-            try:
-                record = _record(clip, started, attempt, ffmpeg, None, verification,
-                                 _stat(clip.partial))
-                write_clip_record(clip.record, record)
-                clip.output.parent.mkdir(parents=True, exist_ok=True)
-                os.replace(clip.partial, clip.output)
-                return record
-            except OSError as exc:
-                failure = _os_failure("could not record and move the verified proxy into place",
-                                      exc)
-        _remove(clip.partial)
-        # A proxy of ours from an earlier run is stale now (that is why we re-ran): leave no
-        # out-of-date proxy beside a FAILED record. A file that is not ours is never touched.
-        if owned_by_rproxy(clip):
-            _remove(clip.output)
-        record = _record(clip, started, attempt, ffmpeg, failure, verification, None)
-        try:
-            write_clip_record(clip.record, record)
-        except OSError as exc:
-            reason = f"{failure}; {_os_failure('its record could not be written', exc)}"
-            record = record.model_copy(update={"failure_reason": reason})
-        return record
 
 
 def _os_failure(what: str, exc: OSError) -> str:
@@ -264,24 +338,25 @@ def _os_failure(what: str, exc: OSError) -> str:
 
 
 def _record(
+    plan: Plan,
     clip: PlannedClip,
+    run: ClipRun,
     started: datetime,
     attempt: _Attempt,
-    ffmpeg: str,
     failure: str | None,
-    verification: dict[str, object] | None,
     output: os.stat_result | None,
+    verification: dict[str, object] | None = None,
 ) -> ClipExecutionResult:
     finished = datetime.now(UTC)
-    source = _stat(clip.source)
     try:
-        version = ffmpeg_version(ffmpeg)
+        version = ffmpeg_version(run.ffmpeg)
     except Exception:
         version = None
+    source = attempt.source
     return ClipExecutionResult(
         index=clip.index,
-        source_path=str(clip.source),
-        output_path=str(clip.output),
+        source_path=clip.source_path,
+        output_path=clip.output_path,
         status=ClipStatus.FAILED if failure else ClipStatus.COMPLETED,
         ffmpeg_command=attempt.argv,
         command_line=shlex.join(attempt.argv) if attempt.argv else None,
@@ -289,16 +364,19 @@ def _record(
         output_exists=output is not None,
         output_size_bytes=output.st_size if output else None,
         output_mtime_ns=output.st_mtime_ns if output else None,
+        output_sha256=attempt.sha256 if output else None,
         failure_reason=failure,
         stderr=attempt.stderr,
         started_at=started,
         finished_at=finished,
         duration_s=round((finished - started).total_seconds(), 3),
         verification=dict(verification or attempt.verification or {}),
+        warnings=attempt.warnings,
         task=clip.task_name,
-        fingerprint=clip.fingerprint,
-        source_size_bytes=source.st_size if source else None,
-        source_mtime_ns=source.st_mtime_ns if source else None,
+        fingerprint=plan.fingerprint,
+        source_size_bytes=source.size if source else None,
+        source_mtime_ns=source.mtime_ns if source else None,
         ffmpeg_version=version,
         probe=dict(attempt.probe or {}),
+        run_id=run.run_id,
     )

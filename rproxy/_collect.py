@@ -1,58 +1,54 @@
-"""The collector: clip records of one run → the JobExecutionResult. Pure."""
+"""The collector: what the records on disk say about one run of a job → its JobExecutionResult.
+Pure: the gathering (which records belong to the run, which proxies are reusable) is the
+caller's."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
 from datetime import datetime
 
 from ._plan import Plan
 from ._records import ClipExecutionResult, ClipStatus, JobExecutionResult, JobStatus
 
 
-@dataclass(frozen=True)
-class Outcome:
-    """What happened to a clip's task in this run."""
-
-    record: ClipExecutionResult | None  # None: the task failed before it could write one
-    failure: str | None = None  # doit's reason when there is no record
-
-
 def collect(
     plan: Plan,
-    outcomes: Mapping[int, Outcome],
-    previous: Mapping[int, ClipExecutionResult],
+    ran: Mapping[int, ClipExecutionResult],
+    reused: Mapping[int, ClipExecutionResult],
+    *,
+    run_id: str | None,
     started_at: datetime | None,
     finished_at: datetime | None,
     interrupted_by: str | None = None,
+    missing: Collection[int] = (),
 ) -> JobExecutionResult:
-    """Every clip of the plan, in order.
-
-    `outcomes` are the clips whose task ran or was found up to date in this run; `previous`
-    are reusable records of clips not touched in this run (e.g. not selected)."""
+    """Every clip of the plan, in order: `ran` are the records this run wrote, `reused` the
+    proxies that can be reused as they are now; `missing` are clips whose source is not there
+    (under doit: a task of the user's that makes it did not run)."""
     clips: list[ClipExecutionResult] = []
-    failed_at: int | None = None
+    halted: str | None = None  # why the clips from here on did not run
+    stopped = f"not run: the job was interrupted by {interrupted_by}"
     for clip in plan.clips:
-        outcome = outcomes.get(clip.index)
-        if outcome is not None and outcome.record is not None:
-            record = outcome.record
-        elif outcome is not None:
+        record = ran.get(clip.index)
+        if record is None and halted is None:
+            record = reused.get(clip.index)
+        if record is None:
+            if halted:
+                reason = halted
+            elif interrupted_by:
+                reason = stopped
+            elif clip.index in missing:
+                reason = (f"not run: its source {clip.source_path} does not exist (did the task "
+                          "that makes it fail?)")
+            else:
+                reason = "not run in this invocation (not selected)"
             record = ClipExecutionResult(
-                index=clip.index, source_path=str(clip.source), output_path=str(clip.output),
-                status=ClipStatus.FAILED, failure_reason=outcome.failure or "task failed",
-                task=clip.task_name)
-        elif failed_at is not None:
-            record = _skipped(plan, clip.index,
-                              f"not run: clip {plan.clips[failed_at].task_name} failed first")
-        elif clip.index in previous:
-            record = previous[clip.index].model_copy(update={"up_to_date": True})
-        elif interrupted_by:
-            record = _skipped(plan, clip.index, f"not run: the job was interrupted by "
-                                                f"{interrupted_by}")
-        else:
-            record = _skipped(plan, clip.index, "not run in this invocation (not selected)")
-        if record.status is ClipStatus.FAILED and failed_at is None:
-            failed_at = clip.index
+                index=clip.index, source_path=clip.source_path, output_path=clip.output_path,
+                status=ClipStatus.SKIPPED, failure_reason=reason, task=clip.task_name)
+        elif record.status is ClipStatus.FAILED and halted is None:
+            interrupt = bool(interrupted_by) and (record.failure_reason or "").startswith(
+                "interrupted")
+            halted = stopped if interrupt else f"not run: clip {clip.task_name} failed first"
         clips.append(record)
 
     completed = sum(c.status is ClipStatus.COMPLETED for c in clips)
@@ -66,6 +62,7 @@ def collect(
     duration = (finished_at - started_at).total_seconds() if started_at and finished_at else None
     return JobExecutionResult(
         job_id=plan.job_id,
+        spec=plan.name,
         status=status,
         clips=clips,
         completed_count=completed,
@@ -76,11 +73,5 @@ def collect(
         duration_s=round(duration, 3) if duration is not None else None,
         interrupted_by=interrupted_by,
         result_path=str(plan.result_path),
+        run_id=run_id,
     )
-
-
-def _skipped(plan: Plan, index: int, reason: str) -> ClipExecutionResult:
-    clip = plan.clips[index]
-    return ClipExecutionResult(
-        index=index, source_path=str(clip.source), output_path=str(clip.output),
-        status=ClipStatus.SKIPPED, failure_reason=reason, task=clip.task_name)

@@ -4,6 +4,7 @@
 
     RproxyError                      root; ``exit_code`` is what the CLI returns for it
     ├── JobSpecValidationError       the spec is invalid (exit 2); ``problems`` lists each one
+    │   └── PreflightError           its sources are (the pre-flight found problems; exit 2)
     ├── CouldNotStartError           nothing ran (exit 3)
     │   ├── FFmpegNotFoundError      the FFmpeg binary is missing or not executable
     │   └── JobLockedError           the same job is already running
@@ -11,7 +12,8 @@
         ├── ProbeError               the source is not usable media
         ├── FFmpegError              ffmpeg failed, was killed or timed out
         ├── VerificationError        the output is not what was asked for
-        └── OutputConflictError      a file rproxy does not own is at the output path
+        ├── OutputConflictError      a file rproxy does not own is at the output path
+        └── StallError               reading the source or the proxy stopped answering
 """
 
 from __future__ import annotations
@@ -53,6 +55,11 @@ class JobSpecValidationError(RproxyError):
     def report_lines(self, default_source: str = "spec") -> list[str]:
         """One line per problem, `SPEC: FIELD: MESSAGE`, as `rproxy validate` prints them."""
         return [f"{self.source or default_source}: {problem}" for problem in self.problems]
+
+
+class PreflightError(JobSpecValidationError):
+    """The pre-flight found source-dependent problems; nothing was encoded. Each problem's
+    ``field`` names the clip (``clip 3 (A003.mov)``)."""
 
 
 class CouldNotStartError(RproxyError):
@@ -105,3 +112,7 @@ class VerificationError(ClipError):
 
 class OutputConflictError(ClipError):
     """A file that rproxy did not make for this clip is at the output path."""
+
+
+class StallError(ClipError):
+    """Reading the source or the proxy did not answer in time (a dead network mount)."""

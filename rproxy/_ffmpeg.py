@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import IO
 
+from . import _signals
 from ._errors import FFmpegNotFoundError
-from ._signals import STOP_SIGNALS, stop_signals_blocked
+from ._signals import STOP_SIGNALS, Interrupted, stop_signals_blocked
 
 ENV_FFMPEG = "RPROXY_FFMPEG"
 STDERR_KEEP = 32 * 1024  # bytes kept from each end of a long stderr
@@ -113,13 +114,28 @@ def _child_setup(parent: int) -> None:
         os._exit(1)
 
 
+# FFmpeg's progress lines are short ("out_time_us=41000000"); anything longer is not one.
+_PROGRESS_LINE_MAX = 4096
+
+
 def _read_progress(stream: IO[bytes], on_progress: Callable[[float], None] | None) -> None:
-    for raw in stream:
+    """Drain FFmpeg's progress pipe to its end, whatever arrives (a stalled reader would fill
+    the pipe and hang FFmpeg): nothing it prints, and nothing the display does with it, may
+    end this loop before EOF."""
+    while True:
+        try:
+            raw = stream.readline(_PROGRESS_LINE_MAX)
+        except (OSError, ValueError):  # the pipe was closed under us: FFmpeg is gone
+            return
+        if not raw:
+            return
         if on_progress is None:
             continue
         key, _, value = raw.decode("ascii", "replace").strip().partition("=")
-        if key == "out_time_us" and value.isdigit():
-            on_progress(int(value) / 1_000_000)
+        # A 19-digit value is past 300,000 years of media: the rest is not a time.
+        if key == "out_time_us" and value.isdigit() and len(value) <= 18:
+            with contextlib.suppress(Exception):
+                on_progress(int(value) / 1_000_000)
 
 
 def _stderr_text(handle: IO[bytes]) -> str:
@@ -135,6 +151,21 @@ def _stderr_text(handle: IO[bytes]) -> str:
     skipped = size - 2 * STDERR_KEEP
     return (head.decode("utf-8", "replace") + f"\n[... {skipped} bytes of stderr omitted ...]\n"
             + tail.decode("utf-8", "replace"))
+
+
+# FFmpeg processes running now, in any thread: a stop signal stops them all at once (a clip in
+# a doit worker thread cannot receive the signal itself).
+_RUNNING: set[subprocess.Popen[bytes]] = set()
+
+
+def stop_running() -> None:
+    """Kill every FFmpeg this process started and that is still running (signal-safe)."""
+    for proc in list(_RUNNING):
+        with contextlib.suppress(ProcessLookupError, PermissionError, OSError):
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+_signals.on_stop(stop_running)
 
 
 def _expire(proc: subprocess.Popen[bytes], expired: threading.Event) -> None:
@@ -172,13 +203,15 @@ def run_ffmpeg(
                 except OSError as exc:
                     raise FFmpegNotFoundError(
                         f"cannot start FFmpeg {argv[0]}: {exc.strerror}") from None
+                _RUNNING.add(proc)
             reader = threading.Thread(target=_read_progress, args=(proc.stdout, on_progress),
                                       daemon=True)
             reader.start()
             # A timer, not wait(timeout=...): that polls with sleeps of up to 50 ms, which
             # would add to every clip; a plain wait() returns the moment ffmpeg exits.
             expired = threading.Event()
-            timer = threading.Timer(timeout_s, _expire, args=(proc, expired))
+            timer = threading.Timer(min(timeout_s, threading.TIMEOUT_MAX), _expire,
+                                    args=(proc, expired))
             timer.daemon = True
             timer.start()
             try:
@@ -187,15 +220,23 @@ def run_ffmpeg(
                 timer.cancel()
             # ffmpeg that finished just as the timer fired did not time out.
             timed_out = expired.is_set() and proc.returncode != 0
+            stopped_by = _signals.pending()
+            if stopped_by is not None and proc.returncode != 0:
+                # Killed by a stop signal that landed in another thread (doit -P thread):
+                # this clip is interrupted, not failed.
+                raise Interrupted(stopped_by)
         except BaseException:
             if proc is not None:
                 _stop(proc)
             raise
         finally:
+            if proc is not None:
+                _RUNNING.discard(proc)
             if reader is not None and reader.is_alive():
                 reader.join(timeout=5)
             if proc is not None and proc.stdout:
-                proc.stdout.close()
+                with contextlib.suppress(OSError, ValueError):
+                    proc.stdout.close()
         return FFmpegRun(
             exit_code=proc.returncode,
             stderr=_stderr_text(err),

@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
     from ._clip import ProgressFn
-    from ._plan import Plan
+    from ._errors import Problem
+    from ._plan import Plan, PlannedClip
     from ._records import ClipExecutionResult, JobExecutionResult
 
 SILENT, QUIET, NORMAL, VERBOSE = -1, 0, 1, 2
@@ -89,10 +90,14 @@ class Display:
     live: bool | None = None  # None: live progress only when the stream is a terminal
     log_every_s: float = 30.0  # plain progress lines (VERBOSE, not live)
     redraw_every_s: float = 0.2
+    labels: bool = False  # several specs in one run: each line names its spec
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _drawn: bool = False
     _last_draw: float = 0.0
     _gone: bool = False  # the reader went away (`rproxy run ... | head`): write nothing more
+    # The process that made the display: doit's forked workers inherit it, and only one
+    # process may redraw a terminal line.
+    _owner: int = field(default_factory=os.getpid, repr=False)
 
     @property
     def out(self) -> TextIO:
@@ -100,6 +105,8 @@ class Display:
 
     @property
     def is_live(self) -> bool:
+        if os.getpid() != self._owner or threading.current_thread() is not threading.main_thread():
+            return False
         if self.live is not None:
             return self.live
         isatty = getattr(self.out, "isatty", None)
@@ -118,12 +125,19 @@ class Display:
     # -- writing ------------------------------------------------------------------------
 
     def _write(self, text: str) -> None:
-        """Write and flush; a closed pipe silences the display, never stops the job."""
+        """Write and flush; a closed pipe silences the display, never stops the job. What the
+        stream's encoding cannot hold (a name on an ASCII-only terminal) is escaped."""
         if self._gone:
             return
+        out = self.out
+        encoding = getattr(out, "encoding", None) or "utf-8"
         try:
-            self.out.write(text)
-            self.out.flush()
+            text = text.encode(encoding, "backslashreplace").decode(encoding, "replace")
+        except LookupError:
+            text = text.encode("ascii", "backslashreplace").decode("ascii")
+        try:
+            out.write(text)
+            out.flush()
         except (OSError, ValueError):  # a closed pipe, a hung-up terminal, a closed stream
             self._gone = True
             # Point the descriptor at /dev/null so that Python's final flush at exit does not
@@ -145,9 +159,9 @@ class Display:
             self._write("\r\x1b[K")
             self._drawn = False
 
-    @staticmethod
-    def _counter(plan: Plan, index: int) -> str:
-        return f"[{index + 1}/{len(plan.clips)}]"
+    def _counter(self, plan: Plan, index: int) -> str:
+        label = f"{plan.name} " if self.labels else ""
+        return f"[{label}{index + 1}/{len(plan.clips)}]"
 
     @staticmethod
     def _names(plan: Plan, index: int) -> str:
@@ -160,9 +174,39 @@ class Display:
     def job_started(self, plan: Plan) -> None:
         count = len(plan.clips)
         spec = plan.spec
-        self._line(f"job {plan.job_id}: {count} clip{'s' * (count != 1)} -> "
+        self._line(f"{_job(plan)}: {plural(count, 'clip')} -> "
                    f"{short_path(spec.output_path)} ({spec.codec.value} {spec.container.value} "
                    f"{spec.resolution})")
+
+    def probing(self, plan: Plan, done: int, total: int, clip: PlannedClip) -> None:
+        """The pre-flight's live line (terminal only): it can take a while on a big job."""
+        if self.level < NORMAL or not self.is_live:
+            return
+        now = time.monotonic()
+        if done and now - self._last_draw < self.redraw_every_s:
+            return
+        self._last_draw = now
+        text = plain(f"pre-flight: probing {done + 1}/{total} {clip.source.name}")
+        with self._lock:
+            self._write("\r\x1b[K" + text[: self._columns() - 1])
+            self._drawn = True
+
+    def preflight_done(self, plan: Plan, problems: list[Problem],
+                       warnings: list[tuple[PlannedClip, str]]) -> None:
+        for clip, warning in warnings:
+            self._line(f"{_job(plan)}: warning: clip {clip.index} ({clip.source.name}): "
+                       f"{warning}", QUIET)
+        if problems:
+            self._line(f"{_job(plan)}: the pre-flight found {plural(len(problems), 'problem')}; "
+                       "nothing was encoded:", QUIET)
+            for problem in problems:
+                self._line(f"  {problem}", QUIET)
+        else:
+            with self._lock:
+                self._clear()
+
+    def refused(self, plan: Plan, message: str) -> None:
+        self._line(f"{_job(plan)}: {message}", QUIET)
 
     def clip_started(self, plan: Plan, index: int) -> None:
         self._line(f"{self._counter(plan, index)} start {self._names(plan, index)}", VERBOSE)
@@ -212,10 +256,13 @@ class Display:
             if record.command_line:
                 self._line(f"    to reproduce: {record.command_line}", VERBOSE)
         elif record.up_to_date:
-            self._line(f"{counter} up to date {names}")
+            self.clip_up_to_date(plan, record.index)
         else:
             self._line(f"{counter} COMPLETED {names} ({took(record.duration_s)}, "
                        f"{size_text(record.output_size_bytes)})")
+
+    def clip_up_to_date(self, plan: Plan, index: int) -> None:
+        self._line(f"{self._counter(plan, index)} up to date {self._names(plan, index)}")
 
     def clip_failed_early(self, plan: Plan, index: int, message: str) -> None:
         self._failure(f"{self._counter(plan, index)} FAILED {self._names(plan, index)}", message)
@@ -234,12 +281,22 @@ class Display:
             completed += f" ({reused} up to date)"
         how = (f"interrupted by {result.interrupted_by}" if result.interrupted_by
                else result.status.value)
-        self._line(f"job {result.job_id} {how}: {completed}, {result.failed_count} failed, "
-                   f"{result.skipped_count} skipped of {total} clip{'s' * (total != 1)} "
+        self._line(f"{_job(plan)} {how}: {completed}, {result.failed_count} failed, "
+                   f"{result.skipped_count} skipped of {plural(total, 'clip')} "
                    f"in {took(result.duration_s)}", QUIET)
         where = short_path(plan.result_path)
         hint = "" if result.status.value == "COMPLETED" else f" (details: rproxy show {where})"
         self._line(f"result: {where}{hint}", QUIET)
+
+
+def plural(count: int, word: str) -> str:
+    """'1 clip', '5 clips', '2,000 clips'."""
+    return f"{count:,} {word}{'s' * (count != 1)}"
+
+
+def _job(plan: Plan) -> str:
+    """'job A001 (3c1f0a9e)', or 'job 3c1f0a9e' when the spec has no file (its name is its id)."""
+    return f"job {plan.job_id}" if plan.name == plan.job_id else f"job {plan.name} ({plan.job_id})"
 
 
 def _status(done: float, total: float | None, elapsed: float, *, bar: bool

@@ -1,21 +1,19 @@
 """Audit records on disk: one ClipExecutionResult per clip, one JobExecutionResult per job.
 
-Records are written atomically (temp file, fsync, rename), so a reader never sees half of one
-and a killed run never leaves one that claims more than happened."""
+Records are written atomically (see ``_files``), so a reader never sees half of one and a
+killed run never leaves one that claims more than happened. `rproxy schema --result` prints
+their JSON Schema."""
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import tempfile
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from doit.dependency import DatabaseException, JsonDB
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from ._files import write_json_atomic
 
 
 class ClipStatus(StrEnum):
@@ -33,90 +31,94 @@ class JobStatus(StrEnum):
 class ClipExecutionResult(BaseModel):
     """What happened to one clip, with everything needed to audit and reproduce it."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", title="ClipExecutionResult")
 
     index: int = Field(description="Position of the clip in the spec's sources, from 0.")
     source_path: str = Field(description="Absolute path of the source clip.")
     output_path: str = Field(description="Absolute path of the proxy.")
-    status: ClipStatus
+    status: ClipStatus = Field(
+        description="COMPLETED (made or reused, and verified), FAILED (failure_reason says "
+        "why) or SKIPPED (not run: an earlier clip failed, the run was interrupted, or the "
+        "clip was not selected).")
     up_to_date: bool = Field(
-        default=False, description="True when the proxy was reused from an earlier run.")
+        default=False, description="True when the proxy was reused from an earlier run (its "
+        "source and command unchanged); the rest of the record describes the run that made it.")
     ffmpeg_command: list[str] | None = Field(
-        default=None, description="The exact argv that ran (never through a shell).")
+        default=None, description="The exact argv that ran (never through a shell); null when "
+        "FFmpeg did not run.")
     command_line: str | None = Field(
         default=None, description="ffmpeg_command shell-quoted, ready to paste.")
     exit_code: int | None = Field(
-        default=None, description="ffmpeg's exit code; negative: killed by that signal.")
-    output_exists: bool = False
-    output_size_bytes: int | None = None
-    failure_reason: str | None = None
-    stderr: str = Field(default="", description="ffmpeg's stderr (head and tail if long).")
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    duration_s: float | None = None
+        default=None, description="FFmpeg's exit code; negative: killed by that signal; null "
+        "when it did not run.")
+    output_exists: bool = Field(
+        default=False, description="Whether the proxy file was at output_path when the record "
+        "was written.")
+    output_size_bytes: int | None = Field(
+        default=None, description="Size of the proxy in bytes, when it exists.")
+    failure_reason: str | None = Field(
+        default=None, description="Why the clip FAILED, or why it was SKIPPED; null when "
+        "COMPLETED.")
+    stderr: str = Field(
+        default="", description="FFmpeg's stderr (its first and last 32 KiB when longer).")
+    started_at: datetime | None = Field(default=None, description="When the clip started (UTC).")
+    finished_at: datetime | None = Field(
+        default=None, description="When the clip finished (UTC).")
+    duration_s: float | None = Field(
+        default=None, description="Seconds from started_at to finished_at.")
     verification: dict[str, Any] = Field(
-        default_factory=dict, description="What was checked on the output and what was found.")
-    # Bookkeeping that lets the next run decide what is up to date without hashing media.
-    task: str | None = None
-    fingerprint: str | None = None
-    source_size_bytes: int | None = None
-    source_mtime_ns: int | None = None
-    output_mtime_ns: int | None = None
-    ffmpeg_version: str | None = None
-    probe: dict[str, Any] = Field(default_factory=dict, description="What the source probe found.")
+        default_factory=dict, description="What was checked on the proxy against its source, "
+        "each check with the expected and the found value.")
+    warnings: list[str] = Field(
+        default_factory=list, description="What changed the proxy without being wrong "
+        "(deinterlaced, audio resampled, colour codes mapped), as the pre-flight said it.")
+    task: str | None = Field(
+        default=None, description="The doit task of the clip, proxy:<spec>:<proxy file name>.")
+    fingerprint: str | None = Field(
+        default=None, description="Hash of the command this proxy was made with (FFmpeg's "
+        "binary and the paths aside): a proxy is reused while it and the source are unchanged.")
+    source_size_bytes: int | None = Field(
+        default=None, description="The source's size before the encode (what reuse compares).")
+    source_mtime_ns: int | None = Field(
+        default=None, description="The source's modification time before the encode, in ns.")
+    output_mtime_ns: int | None = Field(
+        default=None, description="The proxy's modification time when made, in ns.")
+    output_sha256: str | None = Field(
+        default=None, description="SHA-256 of the proxy's content when made.")
+    ffmpeg_version: str | None = Field(
+        default=None, description="First line of `ffmpeg -version` of the FFmpeg that ran.")
+    probe: dict[str, Any] = Field(
+        default_factory=dict, description="What probing the source found.")
+    run_id: str | None = Field(
+        default=None, description="The run that wrote this record.")
 
 
 class JobExecutionResult(BaseModel):
     """The outcome of one run of a job: every clip of the spec, in order."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", title="JobExecutionResult")
 
-    job_id: str
-    status: JobStatus
-    clips: list[ClipExecutionResult]
-    completed_count: int
-    failed_count: int
-    skipped_count: int
-    started_at: datetime | None = None
-    finished_at: datetime | None = None
-    duration_s: float | None = None
+    job_id: str = Field(description="The job's id (8 hex digits).")
+    spec: str | None = Field(
+        default=None, description="The spec's name (its file name without .json), or the job "
+        "id when it was not loaded from a file.")
+    status: JobStatus = Field(
+        description="COMPLETED when every clip completed, PARTIAL when some completed and then "
+        "one failed, FAILED when none completed.")
+    clips: list[ClipExecutionResult] = Field(
+        description="Every clip of the spec, in order.")
+    completed_count: int = Field(description="Clips COMPLETED (made or reused).")
+    failed_count: int = Field(description="Clips FAILED.")
+    skipped_count: int = Field(description="Clips SKIPPED.")
+    started_at: datetime | None = Field(default=None, description="When the run started (UTC).")
+    finished_at: datetime | None = Field(
+        default=None, description="When the run finished (UTC).")
+    duration_s: float | None = Field(
+        default=None, description="Seconds from started_at to finished_at.")
     interrupted_by: str | None = Field(
-        default=None, description="SIGINT or SIGTERM when the run was interrupted.")
-    result_path: str | None = None
-
-
-def write_json_atomic(path: Path, data: dict[str, Any] | BaseModel) -> None:
-    """Write JSON so that `path` holds either the old content or all of the new. A model is
-    serialised by pydantic-core (json.dump with indent is pure Python: seconds for the result
-    of a 2,000-clip job)."""
-    if isinstance(data, BaseModel):
-        text = data.model_dump_json(indent=2)
-    else:
-        text = json.dumps(data, indent=2, ensure_ascii=False)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    replace_atomically(path, text + "\n")
-
-
-def replace_atomically(path: Path, text: str) -> None:
-    """Write `text` to a temp file beside `path`, fsync it, and rename it over `path`."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+        default=None, description="SIGINT, SIGTERM or SIGHUP when the run was interrupted.")
+    result_path: str | None = Field(default=None, description="Where this result is stored.")
+    run_id: str | None = Field(default=None, description="The run this result describes.")
 
 
 def write_clip_record(path: Path, record: ClipExecutionResult) -> None:
@@ -135,29 +137,3 @@ def read_clip_record(path: Path | str) -> ClipExecutionResult | None:
 
 def read_job_result(path: Path) -> JobExecutionResult:
     return JobExecutionResult.model_validate_json(path.read_bytes())
-
-
-class DoitStateDB(JsonDB):  # type: ignore[misc]
-    """doit's JSON dependency DB for `rproxy run`, written atomically and never fatal.
-
-    doit's own JsonDB truncates the file and then writes it: a full disk or a kill leaves an
-    empty or half file, and the next run stops with "Invalid JSON data". Here a DB that cannot
-    be read starts empty and one that cannot be written keeps the old file: the clip records
-    decide what is done, this DB only saves time."""
-
-    desc = "rproxy: atomic, error-tolerant JSON"
-
-    def __init__(self, name: str, codec: Any, *, module_name: str | None = None) -> None:
-        self.name = name
-        self.codec = codec
-        try:
-            super().__init__(name, codec, module_name=module_name)
-        except (DatabaseException, OSError, ValueError):
-            self._db: dict[str, Any] = {}
-
-    def dump(self) -> None:
-        with contextlib.suppress(OSError):
-            replace_atomically(Path(self.name), self.codec.encode(self._db))
-
-
-DOIT_BACKEND = {"rproxy-json": f"{__name__}:DoitStateDB"}

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from ._errors import RproxyError
 from ._ffmpeg import stderr_tail
+from ._jobstate import read_info
 from ._plan import build_plan
 from ._progress import plain, short_path, size_text, took
 from ._records import ClipExecutionResult, JobExecutionResult, read_job_result
@@ -38,8 +39,15 @@ def find_result(path: str | Path) -> Path:
     if isinstance(data, dict) and "clips" in data and "job_id" in data:
         return file
     spec = JobSpec.from_file(file)  # JobSpecValidationError (exit 2) when it is no spec either
-    result = build_plan(spec).result_path
+    plan = build_plan(spec)
+    result = plan.result_path
     if not result.exists():
+        info = read_info(plan.info_path)
+        if info is not None and info.cleaned_at is not None:
+            raise ResultNotFoundError(
+                f"job {spec.id} of {file} was cleaned on {info.cleaned_at:%Y-%m-%d %H:%M} UTC "
+                "(`doit clean` removed its proxies and records); run `rproxy run "
+                f"{file}` or `doit` to make them again")
         raise ResultNotFoundError(f"job {spec.id} of {file} has not run yet (no "
                                   f"{short_path(result)}); run `rproxy run {file}` or `doit`")
     return result

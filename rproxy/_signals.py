@@ -1,5 +1,15 @@
-"""SIGTERM handled like Ctrl-C, so both stop ffmpeg, leave no partial file and still write
-the job's result."""
+"""Stop signals (Ctrl-C, SIGTERM, the terminal closing): how a run ends when they arrive, also
+in bursts (a closing terminal sends SIGHUP then SIGTERM; people press Ctrl-C twice).
+
+The rule: the first stop signal of a run raises `Interrupted` in the main thread, exactly once.
+Every later one is only remembered: raising again would land inside the cleanup that the first
+one started (a lock's `finally`, a record being written) and replace the interrupt by an
+unrelated error. Inside `deferred()` even the first one waits until the block is done, so a
+step that must not be cut in half (a record and the rename it vouches for, a job's result) never
+is. Running FFmpeg processes are stopped by the handler itself, so that a clip running in
+another thread (doit -P thread) learns of the interrupt too.
+
+The state is per process, as signal handlers are; `handling()` installs and restores it."""
 
 from __future__ import annotations
 
@@ -7,25 +17,76 @@ import contextlib
 import signal
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from types import FrameType
-
-
-class Interrupted(KeyboardInterrupt):
-    """Raised in the main thread when rproxy receives SIGTERM (or SIGINT)."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signal.Signals(signum).name)
-        self.signum = signum
-
-
-def signal_of(exc: BaseException) -> int:
-    return exc.signum if isinstance(exc, Interrupted) else signal.SIGINT
-
 
 # Ctrl-C, `kill`, and the terminal closing (an ssh session dropped at 2 a.m.) all stop a run
 # the same way: ffmpeg stopped, no partial file, the result written.
-STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM, signal.SIGHUP})
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class Interrupted(SystemExit):
+    """A stop signal arrived. A SystemExit with the shell's code (128 + the signal's number), so
+    that whatever unwinds (rproxy's code, doit's, the interpreter) ends quietly with that code.
+
+    Takes the signal's number or name; also the exit code as text, which is how doit's process
+    workers hand an exception back to the main process (`cls(str(exc))`)."""
+
+    def __init__(self, signal_or_name: int | str = signal.SIGINT) -> None:
+        signum = _signal_number(signal_or_name)
+        super().__init__(128 + signum)
+        self.signum = signum
+
+    @property
+    def name(self) -> str:
+        return signal_name(self.signum)
+
+    def __str__(self) -> str:
+        return f"interrupted by {self.name}"
+
+
+def signal_name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
+def _signal_number(value: int | str) -> int:
+    if isinstance(value, int):
+        return value
+    text = str(value).strip()
+    if text.startswith("SIG") and text in signal.Signals.__members__:
+        return int(signal.Signals[text])
+    with contextlib.suppress(ValueError):
+        number = int(text)
+        return number - 128 if number > 128 else number
+    for word in text.split():  # "interrupted by SIGTERM"
+        if word in signal.Signals.__members__:
+            return int(signal.Signals[word])
+    return int(signal.SIGINT)
+
+
+def signal_of(exc: BaseException) -> int:
+    """The signal behind an interrupt: Interrupted knows it; a bare KeyboardInterrupt is Ctrl-C."""
+    return exc.signum if isinstance(exc, Interrupted) else int(signal.SIGINT)
+
+
+INTERRUPTS = (Interrupted, KeyboardInterrupt)
+
+
+@dataclass
+class _State:
+    first: int | None = None  # the first stop signal since the last reset
+    later: list[int] = field(default_factory=list)
+    raised: bool = False  # Interrupted has been raised for `first`
+    depth: int = 0  # nesting of deferred() blocks
+    installed: int = 0  # nesting of handling() blocks
+    on_stop: list[Callable[[], None]] = field(default_factory=list)
+
+
+_STATE = _State()
 
 
 def _in_main_thread() -> bool:
@@ -33,66 +94,95 @@ def _in_main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
-def raise_interrupted(signum: int, _frame: object) -> None:
-    """A signal handler: raise Interrupted in the main thread."""
-    raise Interrupted(signum)
+def _on_signal(signum: int, _frame: FrameType | None) -> None:
+    state = _STATE
+    for stop in list(state.on_stop):
+        with contextlib.suppress(Exception):
+            stop()
+    if state.first is not None:
+        state.later.append(signum)
+        return
+    state.first = signum
+    if state.depth == 0:
+        state.raised = True
+        raise Interrupted(signum)
+
+
+def pending() -> int | None:
+    """The first stop signal that arrived since the last reset, raised or not."""
+    return _STATE.first
+
+
+def reset() -> None:
+    """Forget the signals of a run whose interrupt has been handled (the API returns, and the
+    caller's program goes on: its next Ctrl-C must interrupt again)."""
+    _STATE.first = None
+    _STATE.later.clear()
+    _STATE.raised = False
+
+
+def raise_if_pending() -> None:
+    """Raise the interrupt that arrived while it could not be raised (once)."""
+    state = _STATE
+    if state.first is not None and not state.raised and state.depth == 0:
+        state.raised = True
+        raise Interrupted(state.first)
+
+
+def on_stop(callback: Callable[[], None]) -> None:
+    """Call `callback` from the handler of every stop signal (it must be quick and safe there)."""
+    if callback not in _STATE.on_stop:
+        _STATE.on_stop.append(callback)
+
+
+def install() -> None:
+    """Handle the stop signals this way for the rest of the process (doit's own process)."""
+    if _in_main_thread():
+        for signum in STOP_SIGNALS:
+            signal.signal(signum, _on_signal)
 
 
 @contextlib.contextmanager
-def deferred_signals(*, reraise: bool = True) -> Iterator[list[int]]:
-    """SIGINT and SIGTERM wait until the block is done, so that a step that must not be cut
-    in half (a record and the rename it vouches for, a job's result) is never cut in half.
-
-    Yields the list of signals that arrived meanwhile. At the end the first of them is
-    delivered to the handler that was in place before (raising KeyboardInterrupt or
-    Interrupted as usual) unless `reraise` is false or an interrupt is already on its way.
-    Main thread only; a no-op elsewhere (Python runs handlers in the main thread)."""
-    pending: list[int] = []
+def handling() -> Iterator[None]:
+    """Within the block the stop signals raise Interrupted once (see the module's docstring);
+    the previous handlers come back after it. Main thread only; a no-op elsewhere."""
     if not _in_main_thread():
-        yield pending
+        yield
         return
-
-    def remember(signum: int, _frame: FrameType | None) -> None:
-        pending.append(signum)
-
-    previous = {signum: signal.signal(signum, remember) for signum in STOP_SIGNALS}
+    previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+    if _STATE.installed == 0:
+        reset()
+    install()
+    _STATE.installed += 1
     try:
-        yield pending
+        yield
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
-        if pending and reraise and not isinstance(sys.exc_info()[1], KeyboardInterrupt):
-            _deliver(pending[0], previous[signal.Signals(pending[0])])
-
-
-def _deliver(signum: int, handler: object) -> None:
-    if callable(handler):
-        handler(signum, None)
-    elif handler == signal.SIG_DFL:
-        signal.raise_signal(signum)
+        _STATE.installed -= 1
+        if _STATE.installed == 0:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+            reset()
 
 
 @contextlib.contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
-    """Within this block SIGTERM and SIGHUP raise Interrupted, as SIGINT raises
-    KeyboardInterrupt (main thread only; a no-op elsewhere)."""
-    if not _in_main_thread():
-        yield
-        return
-    previous = {signum: signal.signal(signum, raise_interrupted)
-                for signum in (signal.SIGTERM, signal.SIGHUP)}
+def deferred() -> Iterator[None]:
+    """A stop signal waits until the block is done; then it is raised, unless an exception is
+    already on its way (that one carries the run to its end anyway)."""
+    state = _STATE
+    state.depth += 1
     try:
         yield
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        state.depth -= 1
+        if sys.exc_info()[1] is None:
+            raise_if_pending()
 
 
 @contextlib.contextmanager
 def stop_signals_blocked() -> Iterator[None]:
     """The stop signals blocked (not handled) within the block, e.g. across a fork: one
-    arriving between fork and exec would raise KeyboardInterrupt inside the child's Python
-    code. They arrive right after the block, in this process, where they interrupt as usual."""
+    arriving between fork and exec would run Python's handler inside the child. They arrive
+    right after the block, in this process, where they interrupt as usual."""
     if not _in_main_thread():
         yield
         return
@@ -101,3 +191,10 @@ def stop_signals_blocked() -> Iterator[None]:
         yield
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def block_for_good() -> None:
+    """Block the stop signals for the rest of the process: once a run's result is final, a late
+    signal must not make the exit code disagree with it."""
+    if _in_main_thread():
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)

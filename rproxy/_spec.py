@@ -109,6 +109,7 @@ class JobSpec(BaseModel):
     )
 
     _base_dir: Path = PrivateAttr(default_factory=lambda: Path(os.getcwd()))
+    _spec_file: Path | None = PrivateAttr(default=None)
 
     @field_validator("schema_version")
     @classmethod
@@ -151,6 +152,20 @@ class JobSpec(BaseModel):
     def id(self) -> str:
         assert self.job_id is not None  # always set by _derive_job_id
         return self.job_id
+
+    @property
+    def spec_file(self) -> Path | None:
+        """The file this spec was loaded from (absolute), or None."""
+        return self._spec_file
+
+    @property
+    def name(self) -> str:
+        """The spec file's name without `.json`, or the job id when there is no file: what
+        doit's task names and the run's output call this job."""
+        if self._spec_file is None:
+            return self.id
+        name = self._spec_file.name
+        return name[:-5] if name.lower().endswith(".json") else name
 
     @property
     def base_dir(self) -> Path:
@@ -196,6 +211,11 @@ class JobSpec(BaseModel):
         spec._base_dir = Path(os.path.abspath(base_dir))
         return spec
 
+    def with_file(self, path: Path) -> JobSpec:
+        spec = self.with_base_dir(path.resolve().parent)
+        spec._spec_file = path.resolve()
+        return spec
+
     # -- loading ------------------------------------------------------------------------
 
     @classmethod
@@ -231,7 +251,7 @@ class JobSpec(BaseModel):
             raise JobSpecValidationError(
                 [Problem("(json)", f"not valid JSON: {exc.msg} at line {exc.lineno} "
                                    f"column {exc.colno}")], str(file)) from None
-        return cls.from_dict(data, file.resolve().parent, str(file))
+        return cls.from_dict(data, None, str(file)).with_file(file)
 
 
 def content_hash(spec: JobSpec) -> str:

@@ -1,6 +1,7 @@
-"""The doit build graph: one task per clip, chained with task_dep (strict order, stop at the
-first failure), and a reporter that collects the JobExecutionResult when the run ends, also
-after a failure or Ctrl-C (doit calls `complete_run` from a `finally`)."""
+"""The doit build graph of a job: a group task per spec, `proxy:<spec>`, with one task per clip,
+`proxy:<spec>:<proxy file name>`, chained with task_dep (strict order, stop at the first
+failure); and the collector, `result:<spec>`, which rebuilds a job's result.json from its
+records when asked. The reporter only displays what the records on disk say."""
 
 from __future__ import annotations
 
@@ -8,83 +9,28 @@ import contextlib
 import gc
 import inspect
 import os
-import signal
 import sys
-from collections.abc import Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-from doit.dependency import FileChangedChecker
+from doit.dependency import FileChangedChecker, UptodateCalculator
 from doit.exceptions import BaseFail, TaskFailed, UnmetDependency
 from doit.reporter import ConsoleReporter
 
-from ._clip import current_record, forget_recorded_outputs, owned_by_rproxy, run_clip
-from ._collect import Outcome, collect
-from ._errors import CouldNotStartError, RproxyError
-from ._ffmpeg import ffmpeg_binary
-from ._lock import JobLock
-from ._plan import Plan
-from ._progress import Display
-from ._records import (
-    ClipExecutionResult,
-    JobExecutionResult,
-    read_clip_record,
-    write_json_atomic,
-)
-from ._signals import deferred_signals, signal_of
+from ._clip import current_entry
+from ._errors import JobLockedError, RproxyError
+from ._files import write_json_atomic
+from ._jobstate import read_run, write_info
+from ._lock import JobLock, folder_lock
+from ._plan import Plan, task_basename
+from ._progress import plain, plural
+from ._records import ClipExecutionResult, read_clip_record
+from ._run import JobStart, Run, gather
+from ._truth import Owner, ownership
 
-BASENAME = "proxy"
-
-
-@dataclass
-class Session:
-    """Everything one doit run of rproxy tasks shares: plans, locks, outcomes, results."""
-
-    display: Display = field(default_factory=Display)
-    plans: dict[str, Plan] = field(default_factory=dict, repr=False)
-    locks: dict[str, JobLock] = field(default_factory=dict)
-    outcomes: dict[str, dict[int, Outcome]] = field(default_factory=dict)
-    started: dict[str, datetime] = field(default_factory=dict)
-    results: dict[str, JobExecutionResult] = field(default_factory=dict)
-    refused: dict[str, str] = field(default_factory=dict)  # job → why it could not start
-    encoding: set[str] = field(default_factory=set)  # jobs that have started a clip action
-    interrupted: int | None = None
-    ffmpeg: str | None = None
-    # (job, clip) → the record doit's up-to-date check just found current
-    checked: dict[tuple[str, int], ClipExecutionResult] = field(default_factory=dict,
-                                                                repr=False)
-
-    def __post_init__(self) -> None:
-        forget_recorded_outputs()
-
-    def add(self, plan: Plan) -> None:
-        self.plans[plan.job_id] = plan
-
-    def lock(self, plan: Plan) -> JobLock:
-        lock = self.locks.get(plan.job_id)
-        if lock is None:
-            lock = self.locks[plan.job_id] = JobLock(plan.lock_path, plan.job_id)
-        lock.acquire()
-        return lock
-
-    def touch(self, job_id: str) -> None:
-        self.started.setdefault(job_id, datetime.now(UTC))
-        self.outcomes.setdefault(job_id, {})
-
-    def find(self, task_name: str) -> tuple[Plan, int] | None:
-        """(plan, clip index) for one of our task names, e.g. 'proxy:1a2b3c4d:007'."""
-        parts = task_name.split(":")
-        if len(parts) != 3 or parts[0] != BASENAME or parts[1] not in self.plans:
-            return None
-        try:
-            return self.plans[parts[1]], int(parts[2])
-        except ValueError:
-            return None
-
-
-DEFAULT_SESSION = Session()
+RESULT = "result"
 
 
 class SizeMtimeChecker(FileChangedChecker):  # type: ignore[misc]
@@ -96,6 +42,19 @@ class SizeMtimeChecker(FileChangedChecker):  # type: ignore[misc]
     def get_state(self, dep: str, current_state: Any) -> list[int]:
         info = os.stat(dep)
         return [info.st_size, info.st_mtime_ns]
+
+
+def doit_config(dep_file: str, reporter: Any) -> dict[str, Any]:
+    """doit settings every rproxy graph needs: the atomic DB (``_doitdb``), and file_dep
+    compared by size and mtime (doit's default md5 would read every camera file in full)."""
+    from ._doitdb import BACKEND_NAME
+
+    return {
+        "backend": BACKEND_NAME,
+        "dep_file": dep_file,
+        "check_file_uptodate": SizeMtimeChecker,
+        "reporter": reporter,
+    }
 
 
 def doit_path(path: str, cwd: str) -> str:
@@ -112,7 +71,6 @@ def doit_path(path: str, cwd: str) -> str:
 # Python's cyclic GC runs a young collection every 700 allocations by default; building and
 # checking a 2,000-clip graph allocates millions of small objects (task dicts, records) that
 # live until the run ends, so those collections find nothing and cost ~0.2 s of a no-op re-run.
-# Young collections every 50,000 allocations instead (mypy raises its threshold the same way).
 GC_YOUNG_THRESHOLD = 50_000
 
 
@@ -136,202 +94,273 @@ def allow_chain_depth(clips: int) -> None:
         sys.setrecursionlimit(needed)
 
 
-class _RecordIsCurrent:
-    """doit `uptodate`: the clip's record says its proxy can be reused. An object rather than
-    (function, args), so that `doit info` prints one line instead of the whole session."""
+@dataclass(frozen=True)
+class ClipRef:
+    """What a clip's task hands to its action, its checks and the reporter (doit `meta`)."""
+
+    plan: Plan
+    index: int
+    run: Run | None  # None: this doit command does not execute tasks (list, info, clean)
+
+    def __repr__(self) -> str:  # `doit info` prints it
+        return f"rproxy clip {self.index} of {self.plan.name}"
+
+
+class ClipIsCurrent(UptodateCalculator):  # type: ignore[misc]
+    """doit `uptodate`: the output folder's truth says the clip's proxy can be reused. Run in
+    doit's main process (also with -n N), so it is where a run starts a job: before the job's
+    first clip is dispatched (a doit UptodateCalculator sees every task, and so knows which
+    sources a task of the user's project makes)."""
 
     # doit calls inspect.signature() on every uptodate callable, per task and per run, to see
     # whether it wants `task`/`values`; a ready Signature answers at once (0.2 s per 2,000).
     __signature__ = inspect.Signature()
 
-    def __init__(self, session: Session, job_id: str, index: int) -> None:
-        self.session, self.job_id, self.index = session, job_id, index
+    def __init__(self, ref: ClipRef) -> None:
+        super().__init__()
+        self.ref = ref
 
     def __call__(self) -> bool:
-        record = current_record(self.session.plans[self.job_id].clips[self.index])
-        if record is not None:  # the reporter's skip_uptodate reuses it: one read per clip
-            self.session.checked[(self.job_id, self.index)] = record
-        return record is not None
+        ref = self.ref
+        if ref.run is not None and not ref.run.start(ref.plan, self._produced).ok:
+            return False  # the action runs and says why
+        return current_entry(ref.plan, ref.plan.clips[ref.index]) is not None
+
+    def _produced(self, path: str) -> bool:
+        """Is `path` a target of a task of the user's project (made before its clip runs)?"""
+        cwd = os.getcwd()
+        wanted = {path, doit_path(path, cwd)}
+        for task in (self.tasks_dict or {}).values():
+            if "rproxy" not in (task.meta or {}) and wanted & set(task.targets):
+                return True
+        return False
 
     def __repr__(self) -> str:
-        record = self.session.plans[self.job_id].clips[self.index].record
-        return f"rproxy clip record {record} (missing, failed, or not for this command/source)"
+        return "rproxy: the output folder's record of this proxy (same source, same command)"
 
 
-def clip_tasks(plan: Plan, session: Session, cwd: Path) -> Iterator[dict[str, Any]]:
-    """doit sub-task dicts for one job, chained in order."""
-    session.add(plan)
+def job_tasks(plan: Plan, run: Run | None, cwd: Path, *, describe: bool = False
+              ) -> Iterator[dict[str, Any]]:
+    """doit tasks for one job: the group `proxy:<spec>` and its clips, chained in order.
+    `describe`: the group's doc counts the clips up to date (for `doit list`)."""
     allow_chain_depth(len(plan.clips))
+    basename = task_basename(plan.name)
+    yield {"basename": basename, "name": None, "doc": job_doc(plan, describe)}
     previous: str | None = None
     cwd_text = str(cwd)
-    job_id = plan.job_id
     for clip in plan.clips:
-        source = str(clip.source)
+        ref = ClipRef(plan, clip.index, run)
         yield {
-            "name": clip.task_name,
-            "doc": f"{source} → {clip.output_path}",
-            "actions": [(_clip_action, [session, job_id, clip.index])],
-            "file_dep": [doit_path(source, cwd_text)],
+            "basename": basename,
+            "name": clip.name,
+            "doc": plain(f"{clip.source_path} → {clip.output_path}"),
+            "actions": [(clip_action, [ref])],
+            "file_dep": [doit_path(clip.source_path, cwd_text)],
             "targets": [doit_path(clip.output_path, cwd_text)],
             "task_dep": [previous] if previous else [],
-            "uptodate": [_RecordIsCurrent(session, job_id, clip.index)],
-            "clean": [(_clean_clip, [session, job_id, clip.index])],
+            "uptodate": [ClipIsCurrent(ref)],
+            "clean": [(clean_clip, [ref])],
+            "meta": {"rproxy": ref},
             "verbosity": 2,
         }
-        previous = f"{BASENAME}:{clip.task_name}"
+        previous = f"{basename}:{clip.name}"
 
 
-def _clip_action(session: Session, job_id: str, index: int) -> TaskFailed | None:
-    plan = session.plans[job_id]
-    clip = plan.clips[index]
-    try:
-        session.lock(plan)
-        if session.ffmpeg is None:
-            session.ffmpeg = ffmpeg_binary()
-    except CouldNotStartError as exc:
-        session.refused[job_id] = str(exc)
-        return TaskFailed(str(exc))
-    session.touch(job_id)
-    session.display.clip_started(plan, index)
-    try:
-        first = job_id not in session.encoding
-        session.encoding.add(job_id)
-        record = run_clip(plan, clip, session.ffmpeg, session.display.progress_fn(plan, index),
-                          check_all_outputs=first)
-    except KeyboardInterrupt as exc:
-        signum = signal_of(exc)
-        session.interrupted = signum
-        session.outcomes[job_id][index] = Outcome(
-            None, f"interrupted by {signal.Signals(signum).name}")
-        written = read_clip_record(clip.record)
-        if written is not None:
-            session.outcomes[job_id][index] = Outcome(written)
-            session.display.clip_finished(plan, written)
-        # On up the stack: doit must stop here (not go on with other jobs' clips); its
-        # reporter's complete_run still collects and writes every job's result.
-        raise
-    session.outcomes[job_id][index] = Outcome(record)
-    session.display.clip_finished(plan, record)
-    if record.failure_reason:
-        return TaskFailed(f"clip {clip.index} ({clip.source.name}): {record.failure_reason}")
+def job_doc(plan: Plan, count: bool) -> str:
+    spec = plan.spec
+    where = str(spec.spec_file) if spec.spec_file else f"job {plan.job_id}"
+    text = (f"{where}: {plural(len(plan.clips), 'clip')} → {spec.output_path} "
+            f"({spec.codec.value} {spec.container.value} {spec.resolution})")
+    if count:
+        current = sum(current_entry(plan, clip) is not None for clip in plan.clips)
+        text += f", {current} up to date"
+    return plain(text)
+
+
+def clip_action(ref: ClipRef) -> TaskFailed | None:
+    assert ref.run is not None, "clip actions run only in a doit run"
+    outcome = ref.run.clip(ref.plan, ref.index)
+    if isinstance(outcome, JobStart):
+        if outcome.problems:
+            return TaskFailed(f"the pre-flight found {plural(len(outcome.problems), 'problem')} "
+                              "(listed above); nothing was encoded")
+        return TaskFailed(outcome.message)
+    if outcome.failure_reason and outcome.status.value == "FAILED":
+        name = os.path.basename(outcome.source_path)
+        return TaskFailed(f"clip {ref.index} ({name}): {outcome.failure_reason}")
     return None
 
 
-def _clean_clip(session: Session, job_id: str, index: int, dryrun: bool = False) -> None:
-    """Remove the proxy only when rproxy's record says it made it; then the record."""
-    plan = session.plans[job_id]
-    clip = plan.clips[index]
-    removed = []
-    if owned_by_rproxy(clip):
-        if not dryrun:
-            clip.output.unlink()
-        removed.append(str(clip.output))
-    # The job's result describes proxies that are gone now: whichever clip is cleaned first
-    # removes it.
-    for path in (clip.partial, clip.record, plan.result_path):
-        if path.exists():
-            if not dryrun:
-                path.unlink()
-            removed.append(str(path))
-    for path_text in removed:
-        print(f"{'would remove' if dryrun else 'removed'} {path_text}")
+# -- doit clean ----------------------------------------------------------------------------
+
+
+def clean_clip(ref: ClipRef, dryrun: bool = False) -> None:
+    """Remove the clip's proxy when the folder's truth says rproxy made it of this source and
+    no other spec still wants it; then its record and the job's result. Never while the job
+    runs, never a file someone changed."""
+    plan, clip = ref.plan, ref.plan.clips[ref.index]
+    lock = JobLock(plan.lock_path, plan.job_id, f"clean-{os.getpid()}")
+    try:
+        lock.acquire()
+    except JobLockedError as exc:
+        print(f"not cleaned: {exc}")
+        return
+    except RproxyError:
+        return  # no state folder can be made here: nothing of rproxy's to clean
+    said = "would remove" if dryrun else "removed"
+    try:
+        with folder_lock(plan.folder.root):
+            own = ownership(plan.folder, clip.name)
+            entry = own.entry
+            if entry is not None and own.owner in (Owner.OURS, Owner.ABSENT):
+                others = [c for c in entry.claims if c != plan.identity]
+                if others:
+                    print(f"kept {plain(clip.output_path)}: {others[0].split(':', 1)[-1]} "
+                          "uses it too")
+                    if not dryrun:
+                        plan.folder.write(entry.model_copy(update={"claims": others}))
+                elif entry.source.is_file(clip.source_path, plan.output_dir):
+                    if own.owner is Owner.OURS:
+                        print(f"{said} {plain(clip.output_path)}")
+                    if not dryrun:
+                        with contextlib.suppress(FileNotFoundError):
+                            clip.output.unlink()
+                        plan.folder.remove(clip.name)
+            elif own.owner is Owner.CHANGED:
+                print(f"kept {plain(own.describe(clip.output_path))}")
+            for path in (clip.partial, clip.record, plan.result_path):
+                if path.exists():
+                    print(f"{said} {plain(str(path))}")
+                    if not dryrun:
+                        path.unlink()
+            if not dryrun and plan.info_path.parent.is_dir():
+                write_info(plan, cleaned=True)
+    finally:
+        lock.release()
+
+
+# -- the collector -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ResultRef:
+    plan: Plan
+
+    def __repr__(self) -> str:
+        return f"rproxy result of {self.plan.name}"
+
+
+class ResultWanted:
+    """doit `uptodate` of `result:<spec>`: a plain `doit` writes every result at the end of
+    the run anyway; only asked for by name does the collector run."""
+
+    __signature__ = inspect.Signature()
+
+    def __init__(self, name: str, selected: Callable[[str], bool]) -> None:
+        self.name, self.selected = name, selected
+
+    def __call__(self) -> bool:
+        return not self.selected(self.name)
+
+    def __repr__(self) -> str:
+        return "rproxy: runs only when named"
+
+
+def result_tasks(plans: list[Plan], selected: Callable[[str], bool]
+                 ) -> Iterator[dict[str, Any]]:
+    yield {"basename": RESULT, "name": None,
+           "doc": "rebuild a job's result.json from its records (doit result:<spec>)"}
+    for plan in plans:
+        name = f"{RESULT}:{plan.name}"
+        yield {
+            "basename": RESULT,
+            "name": plan.name,
+            "doc": plain(f"rebuild {plan.result_path} from the records"),
+            "actions": [(collect_action, [ResultRef(plan)])],
+            "uptodate": [ResultWanted(name, selected)],
+            "meta": {"rproxy": ResultRef(plan)},
+            "verbosity": 2,
+        }
+
+
+def collect_action(ref: ResultRef) -> TaskFailed | None:
+    plan = ref.plan
+    lock = JobLock(plan.lock_path, plan.job_id, f"collect-{os.getpid()}")
+    try:
+        lock.acquire()
+    except RproxyError as exc:
+        return TaskFailed(str(exc))
+    try:
+        last = read_run(plan)
+        result = gather(plan, last.run_id if last else None, last.started_at if last else None,
+                        None)
+        write_json_atomic(plan.result_path, result)
+    finally:
+        lock.release()
+    print(f"{plan.name}: {result.status.value}, {result.completed_count} of "
+          f"{plural(len(result.clips), 'clip')} completed; wrote {plain(str(plan.result_path))}")
+    return None
+
+
+# -- the reporter --------------------------------------------------------------------------
 
 
 class RproxyReporter(ConsoleReporter):  # type: ignore[misc]
-    """doit's console reporter, plus rproxy's per-clip lines and the result collector."""
+    """doit's console reporter, with rproxy's line per clip (read from its record on disk) in
+    place of doit's for rproxy's tasks. It only displays."""
 
-    def __init__(self, outstream: TextIO, options: dict[str, Any],
-                 session: Session | None = None) -> None:
-        super().__init__(outstream, options)
-        self.session = session or DEFAULT_SESSION
+    @staticmethod
+    def _ref(task: Any) -> ClipRef | ResultRef | None:
+        ref = (getattr(task, "meta", None) or {}).get("rproxy")
+        return ref if isinstance(ref, ClipRef | ResultRef) else None
 
     def execute_task(self, task: Any) -> None:
-        if self.session.find(task.name) is None:
+        ref = self._ref(task)
+        if ref is None:
             super().execute_task(task)
+        elif isinstance(ref, ClipRef) and ref.run is not None:
+            ref.run.display.clip_started(ref.plan, ref.index)
 
     def skip_uptodate(self, task: Any) -> None:
-        found = self.session.find(task.name)
-        if found is None:
-            return super().skip_uptodate(task)  # type: ignore[no-any-return]
-        plan, index = found
-        record = self.session.checked.pop((plan.job_id, index), None)
-        if record is None:
-            record = current_record(plan.clips[index])
-        self.session.touch(plan.job_id)
-        if record is not None:
-            # A record parsed just now for this check and held nowhere else: mark it in place
-            # (a model_copy per clip costs ~30 ms on a 2,000-clip no-op re-run).
-            record.up_to_date = True
-            self.session.outcomes[plan.job_id][index] = Outcome(record)
-            self.session.display.clip_finished(plan, record)
-        return None
+        ref = self._ref(task)
+        if ref is None:
+            super().skip_uptodate(task)
+        elif isinstance(ref, ClipRef) and ref.run is not None:
+            ref.run.display.clip_up_to_date(ref.plan, ref.index)
+
+    def add_success(self, task: Any) -> None:
+        ref = self._ref(task)
+        if ref is None:
+            super().add_success(task)
+        elif isinstance(ref, ClipRef) and ref.run is not None:
+            record = self._record(ref)
+            if record is not None:
+                ref.run.display.clip_finished(ref.plan, record)
 
     def add_failure(self, task: Any, fail: BaseFail) -> None:
-        found = self.session.find(task.name)
-        if found is None:
-            return super().add_failure(task, fail)  # type: ignore[no-any-return]
-        if isinstance(fail, UnmetDependency):
-            return None  # a later clip after a failure: the collector marks it SKIPPED
-        plan, index = found
-        self.session.touch(plan.job_id)
-        outcomes = self.session.outcomes[plan.job_id]
-        if index not in outcomes:  # doit failed it before our action ran (e.g. file_dep gone)
-            message = fail.get_msg().strip().splitlines()[-1] if fail.get_msg() else "failed"
-            outcomes[index] = Outcome(None, message)
-            self.session.display.clip_failed_early(plan, index, message)
-        return None
+        ref = self._ref(task)
+        if ref is None:
+            super().add_failure(task, fail)
+            return
+        if isinstance(fail, UnmetDependency) or not isinstance(ref, ClipRef) or ref.run is None:
+            return  # a later clip after a failure: the result marks it SKIPPED
+        record = self._record(ref)
+        if record is not None and record.failure_reason:
+            ref.run.display.clip_finished(ref.plan, record)
+        else:
+            lines = (fail.get_msg() or "failed").strip().splitlines()
+            ref.run.display.clip_failed_early(ref.plan, ref.index, lines[-1] if lines else "")
 
-    def complete_run(self) -> None:
-        try:
-            finish_jobs(self.session)
-        finally:
-            super().complete_run()
+    @staticmethod
+    def _record(ref: ClipRef) -> ClipExecutionResult | None:
+        assert ref.run is not None
+        clip = ref.plan.clips[ref.index]
+        record = read_clip_record(clip.record_path)
+        if record is None or record.run_id != ref.run.run_id:
+            found = current_entry(ref.plan, clip)
+            if found is None:
+                return None
+            from ._clip import reused_record
 
-
-def finish_jobs(session: Session) -> None:
-    """Collect and write the result of every job this run touched; release the locks.
-
-    Also when an interrupt is on its way up (doit calls this from a `finally`): the result
-    says so. A result that cannot be written (disk full) is reported, never a traceback.
-    Under plain `doit` (the dodo.py session) an interrupt ends the process here with exit
-    code 130/143 instead of doit's traceback."""
-    in_flight = sys.exc_info()[1]
-    if isinstance(in_flight, KeyboardInterrupt) and session.interrupted is None:
-        session.interrupted = signal_of(in_flight)
-    with deferred_signals(reraise=False) as pending:
-        finished = datetime.now(UTC)
-        signum = session.interrupted or (pending[0] if pending else None)
-        interrupted = signal.Signals(signum).name if signum else None
-        for job_id, outcomes in session.outcomes.items():
-            plan = session.plans[job_id]
-            lock = session.locks.get(job_id)
-            if lock is None or not lock.held:
-                with contextlib.suppress(RproxyError):
-                    session.lock(plan)
-            if job_id in session.refused or not session.locks[job_id].held:
-                continue
-            previous: dict[int, ClipExecutionResult] = {}
-            for clip in plan.clips:
-                if clip.index not in outcomes:
-                    record = current_record(clip)
-                    if record is not None:
-                        previous[clip.index] = record
-            result = collect(plan, outcomes, previous, session.started.get(job_id), finished,
-                             interrupted)
-            try:
-                write_json_atomic(plan.result_path, result)
-            except OSError as exc:
-                print(f"rproxy: job {job_id}: could not write {plan.result_path}: "
-                      f"{exc.strerror or exc}", file=sys.stderr)
-            session.results[job_id] = result
-            session.display.job_finished(plan, result)
-        for lock in session.locks.values():
-            lock.release()
-    if session.interrupted is None and pending:
-        session.interrupted = pending[0]
-    if session is DEFAULT_SESSION and session.interrupted:
-        raise SystemExit(128 + session.interrupted)
-    if session is DEFAULT_SESSION and session.refused:
-        # Could not start (the job is already running, FFmpeg missing): rproxy's exit code 3
-        # under doit too, not doit's "a task failed".
-        raise SystemExit(CouldNotStartError.exit_code)
+            return reused_record(ref.plan, clip, found[0])
+        return record

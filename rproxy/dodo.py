@@ -4,12 +4,18 @@ proxies for every ``jobs/*.json`` beside it (``doit spec=PATH`` for one spec).
 Your own tasks can sit beside that line: when one of them lists a source clip in its
 ``targets``, doit runs it before the clip's proxy (write the path as the spec resolves it,
 relative to the dodo.py's folder). If you define your own DOIT_CONFIG, start from ours:
-``DOIT_CONFIG = {**rproxy.dodo.DOIT_CONFIG, "default_tasks": [...]}``."""
+``DOIT_CONFIG = {**rproxy.dodo.DOIT_CONFIG, "default_tasks": [...]}``.
+
+When doit runs tasks, each job is started (locked, pre-flighted) just before its first clip,
+and every job the run started gets its result.json when the process ends, whatever ended it
+(the last clip, a failure, Ctrl-C) and whichever reporter or `-n N` was used."""
 
 from __future__ import annotations
 
+import atexit
 import gc
-import signal
+import multiprocessing
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,12 +23,20 @@ from typing import Any
 
 from doit import get_var
 
-from ._engine import doit_config
+from . import _signals as interrupts
+from ._doitctx import DoitCommand, loading_command
 from ._errors import JobSpecValidationError
-from ._plan import build_plan
-from ._signals import raise_interrupted
+from ._plan import Plan, build_plan
+from ._progress import NORMAL, Display, plain
+from ._run import Run
 from ._spec import JobSpec
-from ._tasks import DEFAULT_SESSION, GC_YOUNG_THRESHOLD, RproxyReporter, clip_tasks
+from ._tasks import (
+    GC_YOUNG_THRESHOLD,
+    RproxyReporter,
+    doit_config,
+    job_tasks,
+    result_tasks,
+)
 from ._validate import find_problems
 
 __all__ = ["DOIT_CONFIG", "task_proxy"]
@@ -32,24 +46,34 @@ DOIT_CONFIG: dict[str, Any] = doit_config(".doit.db", RproxyReporter)
 # (pydoit/doit#484); with this it says "pass task name, --enable-default or --all" instead.
 DOIT_CONFIG["forget_disable_default"] = True
 
+SPECS = "jobs/*.json"
+
 
 def _spec_files() -> list[Path]:
     one = get_var("spec", None)
     if one:
         return [Path(one)]
-    return sorted(Path("jobs").glob("*.json"))
-
-
-def _exit_interrupted(signum: int, _frame: object) -> None:
-    # While doit loads tasks nothing runs yet: leave quietly, with the shell's code.
-    raise SystemExit(128 + signum)
+    return sorted(Path().glob(SPECS))
 
 
 def _invalid(error: JobSpecValidationError) -> SystemExit:
     """Print one line per problem, as `rproxy validate` does, and exit 2 (no traceback)."""
     for line in error.report_lines():
-        print(line, file=sys.stderr)
+        print(plain(line), file=sys.stderr)
     return SystemExit(error.exit_code)
+
+
+def _load(path: Path) -> Plan:
+    try:
+        spec = JobSpec.from_file(path)
+    except JobSpecValidationError as exc:
+        raise _invalid(exc) from None
+    # Sources that your own tasks produce may not exist yet: the pre-flight leaves them to
+    # their clip. Everything else is refused now, before anything runs.
+    problems = find_problems(spec, check_sources=False, output_dir_may_be_missing=True)
+    if problems:
+        raise _invalid(JobSpecValidationError(problems, str(path)))
+    return build_plan(spec)
 
 
 def task_proxy() -> Iterator[dict[str, Any]]:
@@ -58,25 +82,55 @@ def task_proxy() -> Iterator[dict[str, Any]]:
     # young GC collections for the rest of it (see rproxy._tasks.fewer_gc_pauses).
     young, *older = gc.get_threshold()
     gc.set_threshold(max(young, GC_YOUNG_THRESHOLD), *older)
-    previous_int = signal.signal(signal.SIGINT, _exit_interrupted)
-    for signum in (signal.SIGTERM, signal.SIGHUP):
-        signal.signal(signum, _exit_interrupted)
-    try:
-        for path in _spec_files():
-            try:
-                spec = JobSpec.from_file(path)
-            except JobSpecValidationError as exc:
-                raise _invalid(exc) from None
-            # Sources that your own tasks produce may not exist yet: the clip checks them
-            # when it runs; a missing output_dir is made when the first clip runs. Everything
-            # else is refused now, before anything runs.
-            problems = find_problems(spec, check_sources=False, output_dir_may_be_missing=True)
-            if problems:
-                raise _invalid(JobSpecValidationError(problems, str(path)))
-            yield from clip_tasks(build_plan(spec), DEFAULT_SESSION, Path.cwd())
-    finally:
-        signal.signal(signal.SIGINT, previous_int)
-        # SIGTERM and SIGHUP behave like Ctrl-C: ffmpeg stopped, no partial file, result
-        # still written.
-        for signum in (signal.SIGTERM, signal.SIGHUP):
-            signal.signal(signum, raise_interrupted)
+    command = loading_command()
+    selected = command.selected
+    run: Run | None = None
+    if command.executes:
+        interrupts.install()  # from here on a stop signal ends the run as an interrupt
+        run = Run(display=Display(level=NORMAL), tell_problems=True,
+                  selection=lambda plan: _selection(plan, command))
+        atexit.register(_finish_run, run)
+    files = _spec_files()
+    if not files:
+        print(f"rproxy: no specs: looked for {SPECS} in {os.getcwd()}; write one with "
+              "`rproxy init FOLDER` (or run `doit spec=PATH`)", file=sys.stderr)
+    plans = [_load(path) for path in files]
+    if run is not None:
+        run.display.labels = len(plans) > 1
+    describe = command.name == "list"
+    for plan in plans:
+        yield from job_tasks(plan, run, Path.cwd(), describe=describe)
+    yield from result_tasks(plans, lambda name: name in selected or "result" in selected)
+
+
+def _selection(plan: Plan, command: DoitCommand) -> set[int] | None:
+    """The clips of `plan` that this doit run was asked for: all (None), unless it names some
+    clips of this job: then those, and with them the clips before them (their task_dep
+    chain) unless -s runs them alone."""
+    prefix = f"proxy:{plan.name}:"
+    named = [clip.index for clip in plan.clips if prefix + clip.name in command.selected]
+    if not named or f"proxy:{plan.name}" in command.selected:
+        return None
+    return set(named) if command.single else set(range(max(named) + 1))
+
+
+def _finish_run(run: Run) -> None:
+    """At the end of doit's process: let clips still running finish their records, write the
+    result of every job this run started, and end with rproxy's exit code where it says more
+    than doit's (2 the pre-flight, 3 could not start, 128+N interrupted)."""
+    interrupts.block_for_good()
+    run.wait_for_clips(30)
+    for child in multiprocessing.active_children():  # doit -n N: its workers
+        child.join(30)
+    results = [run.finish(plan) for plan in list(run.plans.values())]
+    codes = [start.exit_code for start in run.jobs.values() if not start.ok]
+    interrupted = [r.interrupted_by for r in results if r is not None and r.interrupted_by]
+    code = None
+    if interrupted:
+        code = 128 + int(interrupts.Interrupted(interrupted[0]).signum)
+    elif codes:
+        code = max(codes)
+    if code is not None:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)

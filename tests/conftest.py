@@ -10,11 +10,12 @@ from typing import Any
 import pytest
 
 from rproxy import ClipExecutionResult, JobSpec, build_plan
-from rproxy._clip import run_clip
+from rproxy._clip import ClipRun, run_clip
 from rproxy._ffmpeg import ffmpeg_binary
 from rproxy._synthetic import make_synthetic_clip
 
 SHARED_MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media"
+FAKE_FFMPEG = Path(__file__).resolve().parent / "fakes" / "ffmpeg"
 
 
 @pytest.fixture(scope="session")
@@ -35,6 +36,20 @@ def make_clip(
 
 
 @pytest.fixture
+def ffmpeg_fails_on(monkeypatch: pytest.MonkeyPatch, ffmpeg: str) -> Callable[[str], None]:
+    """Make FFmpeg fail ("Error while encoding") on the sources whose path contains a text,
+    and work normally on the others: a failure no pre-flight can see coming (a fake FFmpeg,
+    tests/fakes/ffmpeg, through RPROXY_FFMPEG; subprocesses inherit it)."""
+    def fail_on(text: str) -> None:
+        monkeypatch.setenv("RPROXY_FFMPEG", str(FAKE_FFMPEG))
+        monkeypatch.setenv("FAKE_REAL", ffmpeg)
+        monkeypatch.setenv("FAKE_MODE", "exit1")
+        monkeypatch.setenv("FAKE_ONLY", text)
+
+    return fail_on
+
+
+@pytest.fixture
 def clip_factory(ffmpeg: str, tmp_path: Path) -> Callable[..., Path]:
     def factory(name: str, **kwargs: Any) -> Path:
         return make_clip(ffmpeg, tmp_path / name, **kwargs)
@@ -52,7 +67,7 @@ def run_one(source: Path, out: Path, codec: str, container: str,
         "fps_mode": "passthrough", **fields,
     })
     plan = build_plan(spec)
-    return run_clip(plan, plan.clips[0], ffmpeg_binary())
+    return run_clip(plan, plan.clips[0], ClipRun(ffmpeg_binary(), run_id="test"))
 
 
 def write_spec(folder: Path, name: str = "job.json", **fields: Any) -> Path:

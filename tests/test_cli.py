@@ -9,6 +9,7 @@ import shlex
 import stat
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -30,9 +31,9 @@ def rproxy(*args: str, cwd: Path, env: dict[str, str] | None = None
 
 
 @pytest.fixture
-def partial_job(project: Path) -> Path:
-    """A job whose middle clip is damaged (a text file named A002.mov): PARTIAL."""
-    (project / "A002.mov").write_text("this is not a video\n")
+def partial_job(project: Path, ffmpeg_fails_on: Callable[[str], None]) -> Path:
+    """A job whose middle clip FFmpeg fails to encode: PARTIAL."""
+    ffmpeg_fails_on("A002")
     spec = write_spec(project, sources=["A001.mov", "A002.mov", "A003.mov"])
     done = rproxy("run", str(spec), cwd=project)
     assert done.returncode == 1, done.stdout + done.stderr
@@ -51,11 +52,11 @@ def test_show_partial_result_from_spec_and_from_result(partial_job: Path) -> Non
     rows = {line.split()[0]: line for line in text.splitlines()
             if re.match(r"^\s*\d+  ", line)}
     assert rows["0"].split()[1] == "COMPLETED" and "A001.mov" in rows["0"]
-    assert rows["1"].split()[1] == "FAILED" and "not a video" in rows["1"]
-    assert rows["2"].split()[1] == "SKIPPED" and f"clip {job_id}:001 failed first" in rows["2"]
+    assert rows["1"].split()[1] == "FAILED" and "exited with code 1" in rows["1"]
+    assert rows["2"].split()[1] == "SKIPPED" and "clip proxy:job:A002.mov failed" in rows["2"]
     assert f"clip 1 FAILED: {project / 'A002.mov'}" in text
-    assert "  reason: not a video file" in text
-    assert "ffmpeg did not run" in text  # the probe refused it before encoding
+    assert "  reason: ffmpeg exited with code 1: fake: Error while encoding" in text
+    assert "ffmpeg exit code: 1" in text
 
     by_result = rproxy("show", f"out/.rproxy/{job_id}/result.json", cwd=project)
     assert by_result.returncode == 0
@@ -116,9 +117,9 @@ def test_run_summary_names_counts_time_and_result(project: Path) -> None:
     assert done.returncode == 0, done.stdout + done.stderr
     lines = done.stdout.splitlines()
     job_id = JobSpec.from_file(spec).id
-    assert lines[0] == f"job {job_id}: 2 clips -> out (prores_proxy mov 160x90)"
-    assert re.fullmatch(rf"job {job_id} COMPLETED: 2 completed, 0 failed, 0 skipped of 2 "
-                        r"clips in \d+\.\d s", lines[-2]), lines
+    assert lines[0] == f"job job ({job_id}): 2 clips -> out (prores_proxy mov 160x90)"
+    assert re.fullmatch(rf"job job \({job_id}\) COMPLETED: 2 completed, 0 failed, 0 skipped "
+                        r"of 2 clips in \d+\.\d s", lines[-2]), lines
     assert lines[-1] == f"result: out/.rproxy/{job_id}/result.json"
     again = rproxy("run", str(spec), cwd=project)
     assert "COMPLETED: 2 completed (2 up to date)" in again.stdout
@@ -144,7 +145,7 @@ def test_init_writes_a_starter_spec_that_runs(card: Path, tmp_path: Path) -> Non
     project = tmp_path / "shoot"
     done = rproxy("init", "A001", cwd=project)
     assert done.returncode == 0, done.stderr
-    assert done.stdout.startswith("wrote jobs/A001.json: 3 clip(s), proxies into proxies/A001")
+    assert done.stdout.startswith("wrote jobs/A001.json: 3 clips, proxies into proxies/A001")
     data = json.loads((project / "jobs" / "A001.json").read_text())
     assert data == {
         "schema_version": 1,

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -60,8 +61,9 @@ def test_three_clip_job_completes(project: Path, capsys: pytest.CaptureFixture[s
     assert list((state / "partial").glob("*")) == []
 
 
-def test_damaged_middle_clip_ends_partial(project: Path) -> None:
-    (project / "A002.mov").write_text("this is not a movie")
+def test_failing_middle_clip_ends_partial(project: Path,
+                                         ffmpeg_fails_on: Callable[[str], None]) -> None:
+    ffmpeg_fails_on("A002")
     spec_path = write_spec(project, sources=SOURCES)
     assert main(["run", str(spec_path)]) == 1
     result = result_of(spec_path)
@@ -71,7 +73,7 @@ def test_damaged_middle_clip_ends_partial(project: Path) -> None:
     clips = result["clips"]
     assert isinstance(clips, list)
     assert [c["status"] for c in clips] == ["COMPLETED", "FAILED", "SKIPPED"]
-    assert "not a video file" in clips[1]["failure_reason"]
+    assert "something broke" in clips[1]["failure_reason"]
     assert "failed first" in clips[2]["failure_reason"]
     assert not (project / "out" / "A002.mov").exists()
     assert not (project / "out" / "A003.mov").exists()
@@ -108,8 +110,9 @@ def test_touching_one_source_rebuilds_only_it(project: Path) -> None:
     assert [c["up_to_date"] for c in clips] == [True, False, True]
 
 
-def test_headless_api_matches_the_cli(project: Path, tmp_path: Path) -> None:
-    (project / "A003.mov").write_bytes(b"")
+def test_headless_api_matches_the_cli(project: Path, tmp_path: Path,
+                                      ffmpeg_fails_on: Callable[[str], None]) -> None:
+    ffmpeg_fails_on("A003")
     spec_path = write_spec(project, sources=SOURCES)
     assert main(["run", str(spec_path)]) == 1
     cli = result_of(spec_path)
@@ -121,7 +124,7 @@ def test_headless_api_matches_the_cli(project: Path, tmp_path: Path) -> None:
     assert [c.status for c in result.clips] == [ClipStatus.COMPLETED, ClipStatus.COMPLETED,
                                                 ClipStatus.FAILED]
     assert [c.up_to_date for c in result.clips] == [True, True, False]
-    assert "empty" in (result.clips[2].failure_reason or "")
+    assert "something broke" in (result.clips[2].failure_reason or "")
 
 
 def make_doit_project(project: Path) -> Path:
@@ -137,11 +140,11 @@ def doit(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_doit_list_shows_planned_outputs(project: Path) -> None:
-    spec = JobSpec.from_file(make_doit_project(project))
+    make_doit_project(project)
     done = doit(project, "list", "--all")
     assert done.returncode == 0, done.stderr
-    for index, name in enumerate(SOURCES):
-        line = next(x for x in done.stdout.splitlines() if f"proxy:{spec.id}:{index:03d}" in x)
+    for name in SOURCES:
+        line = next(x for x in done.stdout.splitlines() if f"proxy:job:{name} " in x)
         assert str(project / name) in line
         assert str(project / "out" / name) in line
     assert not (project / "out" / ".rproxy").exists()  # listing writes nothing
@@ -165,8 +168,9 @@ def test_doit_run_and_api_agree_on_what_is_up_to_date(project: Path) -> None:
     assert [c["up_to_date"] for c in clips] == [True, True, True]
 
 
-def test_doit_stops_at_the_first_failure(project: Path) -> None:
-    (project / "A001.mov").write_text("garbage")
+def test_doit_stops_at_the_first_failure(project: Path,
+                                        ffmpeg_fails_on: Callable[[str], None]) -> None:
+    ffmpeg_fails_on("A001")
     spec_path = make_doit_project(project)
     done = doit(project)
     assert done.returncode == 1
@@ -199,7 +203,7 @@ def test_doit_on_a_job_already_running_exits_3(project: Path) -> None:
     from rproxy._lock import JobLock
 
     plan = build_plan(JobSpec.from_file(make_doit_project(project)))
-    lock = JobLock(plan.lock_path, plan.job_id)
+    lock = JobLock(plan.lock_path, plan.job_id, "another-run")
     lock.acquire()  # as another rproxy process running the same job would
     try:
         done = doit(project)

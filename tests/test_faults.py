@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -23,7 +24,7 @@ import av
 import pytest
 
 from rproxy import JobSpec, execute_multi_job_spec
-from rproxy._errors import JobLockedError
+from rproxy._errors import JobLockedError, PreflightError
 from rproxy._records import JobExecutionResult, read_clip_record, read_job_result
 
 from .conftest import write_spec
@@ -73,7 +74,8 @@ def pids_in(path: Path) -> list[int]:
 
 
 def state_dir(out: Path) -> Path:
-    (job,) = [p for p in (out / ".rproxy").iterdir() if p.is_dir()]
+    """The one job's state folder (beside the folder's own state: its entries and lock)."""
+    (job,) = [p.parent for p in (out / ".rproxy").glob("*/job.json")]
     return job
 
 
@@ -536,20 +538,17 @@ def test_users_file_at_output_path_is_never_overwritten(project: Path) -> None:
     mine_hash = hashes(mine)
 
     rc, text = run_cli("run", str(spec), cwd=project)
-    assert rc == 1, text
-    assert str(mine) in text
-    result = result_of(out)
-    # Refused before anything is encoded: the file in clip 1's way stops the job at clip 0.
-    assert [c.status.value for c in result.clips] == ["FAILED", "SKIPPED"]
-    assert "refusing to overwrite" in (result.clips[0].failure_reason or "")
-    assert str(mine) in (result.clips[0].failure_reason or "")
-    assert result.clips[0].ffmpeg_command is None
+    # Refused by the pre-flight, before anything is encoded: the file in clip 1's way stops
+    # the job at once, and the message names it.
+    assert rc == 2, text
+    assert f"clip 1 (A002.mov): refusing to overwrite: {mine} is not a proxy rproxy made" in text
     assert not (out / "A001.mov").exists()
+    assert not list((out / ".rproxy").glob("*/result.json"))  # refused: no result
     assert_unchanged(mine_hash)
     assert partial_files(out) == []
     # And again: a rerun does not "fix" it either.
     rc, _ = run_cli("run", str(spec), cwd=project)
-    assert rc == 1
+    assert rc == 2
     assert_unchanged(mine_hash)
     assert_unchanged(before)
 
@@ -564,9 +563,11 @@ def test_a_proxy_replaced_by_the_user_is_theirs_now(project: Path) -> None:
     # The source changed, so the clip must be redone; but the file there is not ours now.
     src = project / "A001.mov"
     os.utime(src, ns=(src.stat().st_atime_ns, src.stat().st_mtime_ns + 10**9))
-    result = run_api(spec)
-    assert result.clips[0].status.value == "FAILED"
-    assert "refusing to overwrite" in (result.clips[0].failure_reason or "")
+    with pytest.raises(PreflightError) as caught:
+        run_api(spec)
+    (problem,) = caught.value.problems
+    assert "changed after rproxy made it on " in problem.message
+    assert re.search(r"size [\d.]+ [kKM]?B → 46 B", problem.message), problem.message
     assert_unchanged(theirs)
 
 
@@ -600,9 +601,11 @@ def test_another_jobs_proxy_of_another_source_is_never_overwritten(
     day2 = write_spec(project, "day2.json", sources=["day2/C0001.mov"])
     assert run_api(day1).status.value == "COMPLETED"
     proxy = hashes(project / "out" / "C0001.mov")
-    result = run_api(day2)
-    assert result.clips[0].status.value == "FAILED"
-    assert "refusing to overwrite" in (result.clips[0].failure_reason or "")
+    with pytest.raises(PreflightError) as caught:
+        run_api(day2)
+    (problem,) = caught.value.problems
+    assert "is the proxy of another source" in problem.message
+    assert str(project / "day1" / "C0001.mov") in problem.message
     assert_unchanged(proxy)
 
 
@@ -695,11 +698,16 @@ def test_damaged_media_fails_with_a_clear_reason(
     before = hashes(bad)
     spec = write_spec(tmp_path, sources=["BAD.mov"])
     rc, text = run_cli("run", str(spec), cwd=tmp_path)
-    assert rc == 1, text
     assert "Traceback" not in text, text
-    clip = result_of(tmp_path / "out").clips[0]
-    assert clip.status.value == "FAILED"
-    reason = (clip.failure_reason or "").lower()
+    if rc == 2:  # what probing shows: the pre-flight refuses it, nothing is encoded
+        reason = text.lower()
+        assert "clip 0 (bad.mov): " in reason, text
+        assert not list((tmp_path / "out" / ".rproxy").glob("*/result.json"))
+    else:  # what only encoding shows: the clip fails
+        assert rc == 1, text
+        clip = result_of(tmp_path / "out").clips[0]
+        assert clip.status.value == "FAILED"
+        reason = (clip.failure_reason or "").lower()
     assert any(word in reason for word in expected), reason
     assert not (tmp_path / "out" / "BAD.mov").exists()
     assert partial_files(tmp_path / "out") == []

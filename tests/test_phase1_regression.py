@@ -17,7 +17,10 @@ from rproxy import (
     execute_multi_job_spec,
     validate,
 )
+from rproxy._errors import PreflightError
 from tests.conftest import write_spec
+
+FAKE = Path(__file__).resolve().parent / "fakes" / "ffmpeg"
 
 SOURCES = ["A001.mov", "A002.mov", "A003.mov"]
 
@@ -59,13 +62,28 @@ def test_deterministic_output_paths(project: Path) -> None:
     assert [Path(c.output_path) for c in result.clips] == first
 
 
-def test_fail_fast_on_first_failing_clip(project: Path) -> None:
-    (project / "A001.mov").write_bytes(b"\x00" * 1000)
+def test_fail_fast_on_first_failing_clip(project: Path, monkeypatch: pytest.MonkeyPatch,
+                                         ffmpeg: str) -> None:
+    # FFmpeg itself fails on the first clip (a fake that does, for A001 only): what no
+    # pre-flight can see coming.
+    monkeypatch.setenv("RPROXY_FFMPEG", str(FAKE))
+    monkeypatch.setenv("FAKE_REAL", ffmpeg)
+    monkeypatch.setenv("FAKE_MODE", "exit1")
+    monkeypatch.setenv("FAKE_ONLY", "A001")
     result = execute_multi_job_spec(JobSpec.from_file(write_spec(project, sources=SOURCES)))
     assert result.status is JobStatus.FAILED
     assert [c.status for c in result.clips] == [ClipStatus.FAILED, ClipStatus.SKIPPED,
                                                 ClipStatus.SKIPPED]
     assert result.clips[0].failure_reason
+    assert "something broke" in result.clips[0].failure_reason
+    assert not list((project / "out").glob("*.mov"))
+
+
+def test_a_damaged_source_stops_the_job_before_anything_is_encoded(project: Path) -> None:
+    (project / "A002.mov").write_bytes(b"\x00" * 1000)
+    with pytest.raises(PreflightError) as caught:
+        execute_multi_job_spec(JobSpec.from_file(write_spec(project, sources=SOURCES)))
+    assert [p.field for p in caught.value.problems] == ["clip 1 (A002.mov)"]
     assert not list((project / "out").glob("*.mov"))
 
 

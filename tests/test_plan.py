@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from collections.abc import Callable
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path, PurePath
@@ -129,11 +130,15 @@ def test_plan_order_paths_and_names(folder: Path) -> None:
     assert [c.output.name for c in plan.clips] == ["000_A001.mov", "001_B002.mov",
                                                    "002_C003.mov"]
     assert all(c.output.parent == folder / "out" for c in plan.clips)
-    assert [c.task_name for c in plan.clips] == [f"{spec.id}:000", f"{spec.id}:001",
-                                                 f"{spec.id}:002"]
+    assert [c.task_name for c in plan.clips] == [
+        "proxy:job:000_A001.mov", "proxy:job:001_B002.mov", "proxy:job:002_C003.mov"]
 
 
-def test_plan_is_deterministic(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_plan_is_deterministic(folder: Path, capsys: pytest.CaptureFixture[str],
+                               clip_factory: Callable[..., Path], ffmpeg: str) -> None:
+    for name in ("A001.mov", "B002.MXF"):
+        (folder / name).unlink()
+        clip_factory(name)
     path = write_spec(folder, sources=["A001.mov", "B002.MXF"],
                       naming_template="{source_name}_{date}_{time}",
                       created_at="2026-11-29T10:11:12")
@@ -145,7 +150,7 @@ def test_plan_is_deterministic(folder: Path, capsys: pytest.CaptureFixture[str])
     data = json.loads(first)
     assert [Path(c["output"]).name for c in data["clips"]] == [
         "A001_20261129_101112.mov", "B002_20261129_101112.mov"]
-    assert data["clips"][0]["argv"][0] == "ffmpeg"
+    assert data["clips"][0]["argv"][0] == ffmpeg  # the binary that will run, not a name
 
 
 def test_job_id_is_stable_and_independent_of_the_folder(folder: Path, tmp_path: Path) -> None:
@@ -172,6 +177,8 @@ def test_explicit_job_id_is_kept(folder: Path) -> None:
 
 
 def test_plan_cli_human_output(folder: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["plan", str(write_spec(folder))]) == 0
+    # The sources here are not media: the plan says so instead of showing a command.
+    assert main(["plan", str(write_spec(folder))]) == 2
     out = capsys.readouterr().out
     assert "A001.mov -> " in out and str(folder / "out" / "A001.mov") in out
+    assert "(cannot run: not a video file" in out

@@ -12,6 +12,7 @@ import select
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from rproxy import JobSpec, execute_multi_job_spec
@@ -101,8 +102,9 @@ def test_pipe_output_is_plain_lines(project: Path) -> None:
             assert started == (["[2/3] start A002.mov -> A002.mov"] if flags else []), lines
 
 
-def test_quiet_still_prints_failures(project: Path) -> None:
-    (project / "A002.mov").write_text("not a video\n")
+def test_quiet_still_prints_failures(project: Path,
+                                    ffmpeg_fails_on: Callable[[str], None]) -> None:
+    ffmpeg_fails_on("A002")
     spec = write_spec(project, sources=["A001.mov", "A002.mov", "A003.mov"])
     done = subprocess.run([*RPROXY, "run", "-q", str(spec)], cwd=project,
                           capture_output=True, text=True, timeout=120)

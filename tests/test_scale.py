@@ -19,10 +19,9 @@ import pytest
 from doit.cmd_base import ModuleTaskLoader
 from doit.doit_cmd import DoitMain
 
-from rproxy._engine import doit_config
 from rproxy._plan import build_plan
 from rproxy._spec import JobSpec
-from rproxy._tasks import BASENAME, RproxyReporter, Session, clip_tasks
+from rproxy._tasks import RproxyReporter, doit_config, job_tasks
 from rproxy._validate import validate
 
 from .conftest import make_clip
@@ -55,8 +54,11 @@ def big_project(tmp_path_factory: pytest.TempPathFactory, ffmpeg: str) -> Path:
     return root
 
 
-def job_id(project: Path) -> str:
-    return JobSpec.from_file(project / "jobs" / "dailies.json").id
+def task(index: int) -> str:
+    return f"proxy:dailies:A{index:04d}.mov"
+
+
+LAST = task(CLIPS - 1)
 
 
 def doit(project: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -73,29 +75,27 @@ def test_list_shows_every_clip(big_project: Path) -> None:
     done = doit(big_project, "list", "--all")
     no_traceback(done)
     assert done.returncode == 0
-    last = f"proxy:{job_id(big_project)}:{CLIPS - 1:04d}"
-    assert sum(line.startswith("proxy:") for line in done.stdout.splitlines()) == CLIPS
-    assert last in done.stdout
+    assert sum(line.startswith("proxy:dailies:") for line in done.stdout.splitlines()) == CLIPS
+    assert LAST in done.stdout
 
 
 def test_info_on_the_last_clip_is_short(big_project: Path) -> None:
-    done = doit(big_project, "info", f"proxy:{job_id(big_project)}:{CLIPS - 1:04d}")
+    done = doit(big_project, "info", LAST)
     no_traceback(done)
     assert done.returncode in (0, 1)  # 1: not up to date, as doit reports it
-    assert f"proxy:{job_id(big_project)}:{CLIPS - 2:04d}" in done.stdout  # its task_dep
+    assert task(CLIPS - 2) in done.stdout  # its task_dep
     assert len(done.stdout) < 5000, "info must not print the whole session"
 
 
 def test_single_runs_one_clip_then_clean_and_forget(big_project: Path) -> None:
-    jid = job_id(big_project)
-    last = f"proxy:{jid}:{CLIPS - 1:04d}"
+    last = LAST
     done = doit(big_project, "-s", last)
     no_traceback(done)
     assert done.returncode == 0, done.stdout + done.stderr
     proxies = big_project / "proxies"
     assert sorted(p.name for p in proxies.glob("*.mov")) == [f"A{CLIPS - 1:04d}.mov"]
 
-    for args in (["forget", "-s", last], ["forget", "proxy"], ["clean", "-n"],
+    for args in (["forget", "-s", last], ["forget", "proxy:dailies"], ["clean", "-n"],
                  ["clean", "-c", last], ["clean", "-a"], ["clean"]):
         done = doit(big_project, *args)
         no_traceback(done)
@@ -111,15 +111,13 @@ def run_api(project: Path, *args: str) -> tuple[int, str]:
     spec = JobSpec.from_file(project / "jobs" / "dailies.json")
     validate(spec)
     plan = build_plan(spec)
-    session = Session()
 
     def task_proxy() -> Iterator[dict[str, Any]]:
-        yield from clip_tasks(plan, session, project)
+        yield from job_tasks(plan, None, project)
 
     out = io.StringIO()
-    config = doit_config(str(plan.state_dir / "doit-db.json"),
-                         RproxyReporter(out, {}, session))
-    loader = ModuleTaskLoader({"task_" + BASENAME: task_proxy, "DOIT_CONFIG": config})
+    config = doit_config(str(plan.state_dir / "doit-db.json"), RproxyReporter)
+    loader = ModuleTaskLoader({"task_proxy": task_proxy, "DOIT_CONFIG": config})
     old_stdout = sys.stdout
     sys.stdout = out
     try:
@@ -136,11 +134,10 @@ def run_api(project: Path, *args: str) -> tuple[int, str]:
     ("clean",),
     ("clean", "-a"),
     ("clean", "-c", "LAST"),
-    ("forget", "proxy"),
+    ("forget", "proxy:dailies"),
     ("forget", "-s", "LAST"),
 ])
 def test_doit_commands_through_the_api(big_project: Path, args: tuple[str, ...]) -> None:
-    last = f"proxy:{job_id(big_project)}:{CLIPS - 1:04d}"
-    code, out = run_api(big_project, *(last if a == "LAST" else a for a in args))
+    code, out = run_api(big_project, *(LAST if a == "LAST" else a for a in args))
     assert "RecursionError" not in out and "Traceback" not in out, out[-2000:]
     assert code in ((0, 1) if args[0] == "info" else (0, None)), out[-2000:]

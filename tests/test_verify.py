@@ -13,12 +13,11 @@ import pytest
 
 from rproxy import JobSpec, execute_multi_job_spec
 from rproxy._argv import ProxyFormat, build_argv
-from rproxy._clip import source_limits
 from rproxy._errors import ProbeError
 from rproxy._ffmpeg import run_ffmpeg
 from rproxy._formats import Codec, Container
-from rproxy._plan import build_plan
 from rproxy._probe import probe
+from rproxy._rules import assess
 from rproxy._verify import verify_output
 from tests.conftest import make_clip
 
@@ -93,11 +92,10 @@ def test_verification_costs_little_next_to_the_encode(ffmpeg: str, tmp_path: Pat
     for codec, container in (("h264", "mkv"), ("dnxhr", "mxf")):
         spec = _spec(source, tmp_path / f"out_{container}", codec, container)
         spec = spec.model_copy(update={"resolution": "1280x720"})
-        plan = build_plan(spec)
         src = probe(source)
         fmt = ProxyFormat(Codec(codec), Container(container), 1280, 720, None)
         output = tmp_path / f"proxy.{container}"
-        argv = build_argv(ffmpeg, source, output, fmt, source_limits(plan, src))
+        argv = build_argv(ffmpeg, source, output, fmt, assess(fmt, src).facts)
         started = time.perf_counter()
         run = run_ffmpeg(argv, 120)
         encode_s = time.perf_counter() - started

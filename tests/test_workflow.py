@@ -103,7 +103,8 @@ def test_proxies_wait_for_the_users_offload(user_project: Path) -> None:
                          if line.startswith(f"[{n}/3] COMPLETED A001C00{n}.mov")))
         assert copied < made[-1], lines
     assert made == sorted(made)
-    assert f"job {job_id} COMPLETED: 3 completed, 0 failed, 0 skipped of 3 clips" in done.stdout
+    assert (f"job day1 ({job_id}) COMPLETED: 3 completed, 0 failed, 0 skipped of 3 clips"
+            in done.stdout)
     for n in (1, 2, 3):
         assert (project / "media" / f"A001C00{n}.mov").is_file()
         assert (project / "proxies" / f"A001C00{n}_proxy.mov").stat().st_size > 0
@@ -118,19 +119,18 @@ def test_proxies_wait_for_the_users_offload(user_project: Path) -> None:
 
 def test_doit_list_info_single_clean_forget(user_project: Path) -> None:
     project = user_project
-    job_id = JobSpec.from_file(project / "jobs" / "day1.json").id
     assert doit(project).returncode == 0
 
     listed = doit(project, "list", "--all")
     assert listed.returncode == 0, listed.stderr
     names = [line.split()[0] for line in listed.stdout.splitlines()]
     for n in range(3):
-        assert f"proxy:{job_id}:00{n}" in names
-    row = next(line for line in listed.stdout.splitlines() if f"{job_id}:001" in line)
+        assert f"proxy:day1:A001C00{n + 1}_proxy.mov" in names
+    row = next(line for line in listed.stdout.splitlines() if "day1:A001C002_proxy" in line)
     assert "media/A001C002.mov" in row and "proxies/A001C002_proxy.mov" in row
     assert "offload:A001C001.mov" in names
 
-    info = doit(project, "info", f"proxy:{job_id}:001")
+    info = doit(project, "info", "proxy:day1:A001C002_proxy.mov")
     assert info.returncode == 0, info.stderr
     assert "media/A001C002.mov" in info.stdout  # the file_dep, exactly as the offload targets
     assert "up-to-date" in info.stdout
@@ -139,7 +139,7 @@ def test_doit_list_info_single_clean_forget(user_project: Path) -> None:
     proxies = project / "proxies"
     first = (proxies / "A001C001_proxy.mov").stat().st_mtime_ns
     (proxies / "A001C002_proxy.mov").unlink()
-    single = doit(project, "-s", f"proxy:{job_id}:001")
+    single = doit(project, "-s", "proxy:day1:A001C002_proxy.mov")
     assert single.returncode == 0, single.stdout + single.stderr
     assert "[2/3] COMPLETED A001C002.mov" in single.stdout
     assert "[1/3]" not in single.stdout and "[3/3]" not in single.stdout
@@ -158,9 +158,9 @@ def test_doit_list_info_single_clean_forget(user_project: Path) -> None:
     forgot = doit(project, "forget")  # doit 0.37 would crash here without rproxy's config
     assert forgot.returncode == 0, forgot.stderr
     assert "pass task name, --enable-default or --all" in forgot.stdout
-    forgot = doit(project, "forget", "proxy")
+    forgot = doit(project, "forget", "proxy:day1")
     assert forgot.returncode == 0, forgot.stderr
-    assert f"forgetting proxy:{job_id}:002" in forgot.stdout
+    assert "forgetting proxy:day1:A001C003_proxy.mov" in forgot.stdout
     assert doit(project, "forget", "--all").returncode == 0
     rebuilt = doit(project)
     assert rebuilt.returncode == 0, rebuilt.stdout + rebuilt.stderr
@@ -173,7 +173,6 @@ def test_repo_demo_links_media_targets_to_proxy_file_dep(tmp_path: Path) -> None
     shutil.copytree(REPO / "jobs", tmp_path / "jobs")
     listed = doit(tmp_path, "list", "--all", "--deps")
     assert listed.returncode == 0, listed.stdout + listed.stderr
-    job_id = JobSpec.from_file(tmp_path / "jobs" / "demo.json").id
     file_deps: dict[str, list[str]] = {}
     task = ""
     for line in listed.stdout.splitlines():
@@ -181,7 +180,8 @@ def test_repo_demo_links_media_targets_to_proxy_file_dep(tmp_path: Path) -> None
             task = line.split()[0]
         elif line.startswith(" -  "):
             file_deps.setdefault(task, []).append(line[4:].strip())
-    assert sorted(file_deps) == [f"proxy:{job_id}:00{n}" for n in range(3)]
+    assert sorted(file_deps) == [f"proxy:demo:{name}_proxy.mov" for name in (
+        "A001C001_240614_R2KD", "B002_C014_0614XY", "C003_0614_DNXHR")]
 
     loaded = importlib.util.spec_from_file_location("demo_dodo", tmp_path / "dodo.py")
     assert loaded is not None and loaded.loader is not None

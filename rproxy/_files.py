@@ -1,0 +1,123 @@
+"""File-system steps whose failure modes matter: atomic replacement, flushing to disk, a rename
+that never replaces, content hashes. Every state file and every proxy goes through these."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import errno
+import hashlib
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from pydantic import BaseModel
+
+
+def replace_atomically(path: Path, text: str) -> None:
+    """Write `text` to a temp file beside `path`, flush it to disk, rename it over `path` and
+    flush the folder: a reader (or a power cut) sees the old content or all of the new."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:40]}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    fsync_dir(path.parent)
+
+
+def write_json_atomic(path: Path, data: BaseModel) -> None:
+    """A model as indented JSON, atomically (pydantic-core writes it: json.dump with indent is
+    pure Python, seconds for the result of a 2,000-clip job)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    replace_atomically(path, data.model_dump_json(indent=2) + "\n")
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def fsync_file(path: Path | str) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_dir(path: Path | str) -> None:
+    """Flush a folder's entries (a rename into it) to disk. Not every file system lets a folder
+    be opened or synced; there the rename is as durable as that file system makes it."""
+    with contextlib.suppress(OSError):
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def sha256_file(path: Path | str) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+_RENAME_NOREPLACE = 1  # linux/fs.h
+_RENAME_EXCL = 4  # macOS stdio.h, for renamex_np
+_AT_FDCWD = -100
+
+
+def _libc() -> ctypes.CDLL | None:
+    name = ctypes.util.find_library("c")
+    try:
+        return ctypes.CDLL(name, use_errno=True)
+    except OSError:
+        return None
+
+
+_LIBC = _libc()
+
+
+def rename_noreplace(source: Path | str, target: Path | str) -> None:
+    """Rename `source` to `target`, raising FileExistsError instead of replacing a file that is
+    there (one that appeared after every check, while FFmpeg was writing). The kernel decides,
+    in one step: renameat2(RENAME_NOREPLACE) on Linux, renamex_np(RENAME_EXCL) on macOS; where
+    the file system has neither, a hard link (which never replaces either) and an unlink."""
+    src, dst = os.fsencode(source), os.fsencode(target)
+    if _LIBC is not None:
+        if sys.platform.startswith("linux") and hasattr(_LIBC, "renameat2"):
+            result = _LIBC.renameat2(_AT_FDCWD, src, _AT_FDCWD, dst, _RENAME_NOREPLACE)
+        elif sys.platform == "darwin" and hasattr(_LIBC, "renamex_np"):
+            result = _LIBC.renamex_np(src, dst, _RENAME_EXCL)
+        else:
+            result = None
+        if result == 0:
+            return
+        if result is not None:
+            code = ctypes.get_errno()
+            if code == errno.EEXIST:
+                raise FileExistsError(code, os.strerror(code), os.fsdecode(dst))
+            if code not in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+                raise OSError(code, os.strerror(code), os.fsdecode(src))
+    try:
+        os.link(src, dst)  # FileExistsError when the target is there
+    except FileExistsError:
+        raise
+    except OSError:
+        # No hard links here either (exFAT, some network shares): look, then rename. The
+        # folder's lock keeps every rproxy out of this gap; only another program could slip in.
+        if os.path.lexists(dst):
+            raise FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST),
+                                  os.fsdecode(dst)) from None
+        os.rename(src, dst)
+        return
+    os.unlink(src)

@@ -1,0 +1,75 @@
+"""The pre-flight: before the first clip of a job is encoded, every clip that will be encoded is
+probed and every source-dependent problem is found, so that a job never fails at clip 380
+hours in for a reason that was there at clip 0. Clips already up to date are not probed."""
+
+from __future__ import annotations
+
+import os
+import stat
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+
+from ._bounded import bounded, stall_limit
+from ._clip import clip_conflict
+from ._errors import ClipError, Problem
+from ._plan import Plan, PlannedClip
+
+# (clips probed so far, clips to probe, the clip being probed): a live line on a terminal.
+ProbeProgress = Callable[[int, int, PlannedClip], None]
+
+
+@dataclass(frozen=True)
+class Preflight:
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[tuple[PlannedClip, str]] = field(default_factory=list)
+    probed: int = 0
+
+
+def clip_field(clip: PlannedClip) -> str:
+    return f"clip {clip.index} ({os.path.basename(clip.source_path)})"
+
+
+def preflight(plan: Plan, clips: Iterable[PlannedClip], *,
+              produced: Callable[[str], bool] | None = None,
+              progress: ProbeProgress | None = None) -> Preflight:
+    """Probe and assess each of `clips`. A missing source is a problem unless `produced` says
+    a task of the user's project makes it (under doit: it is checked when its clip runs)."""
+    from ._probe import probe
+    from ._rules import assess
+
+    todo = list(clips)
+    problems: list[Problem] = []
+    warnings: list[tuple[PlannedClip, str]] = []
+    limit = stall_limit(plan.spec.clip_timeout_s)
+    probed = 0
+    for done, clip in enumerate(todo):
+        if progress is not None:
+            progress(done, len(todo), clip)
+        where = clip_field(clip)
+        try:
+            info = os.stat(clip.source_path)
+        except FileNotFoundError:
+            if produced is None or not produced(clip.source_path):
+                problems.append(Problem(where, f"source does not exist: {clip.source_path}"))
+            continue
+        except OSError as exc:
+            problems.append(Problem(where, f"cannot read source {clip.source_path}: "
+                                           f"{exc.strerror or exc}"))
+            continue
+        if not stat.S_ISREG(info.st_mode):
+            problems.append(Problem(where, f"source is not a regular file: {clip.source_path}"))
+            continue
+        conflict = clip_conflict(plan, clip)
+        if conflict:
+            problems.append(Problem(where, f"refusing to overwrite: {conflict}"))
+        try:
+            source = bounded(lambda c=clip: probe(c.source), limit,  # type: ignore[misc]
+                             f"probing the source {clip.source_path}")
+        except ClipError as exc:
+            problems.append(Problem(where, exc.reason))
+            continue
+        probed += 1
+        verdict = assess(plan.fmt, source)
+        problems += [Problem(where, problem) for problem in verdict.problems]
+        warnings += [(clip, warning) for warning in verdict.warnings]
+    return Preflight(problems, warnings, probed)
