@@ -160,7 +160,8 @@ def job_tasks(plan: Plan, run: Run | None, cwd: Path, *, describe: bool = False
             "task_dep": [previous] if previous else [],
             "uptodate": [ClipIsCurrent(ref)],
             "clean": [(clean_clip, [ref])],
-            "meta": {"rproxy": ref},
+            # doit pickles `meta` to and from its process workers (-n N): plain text only.
+            "meta": {"rproxy": repr(ref)},
             "verbosity": 2,
         }
         previous = f"{basename}:{clip.name}"
@@ -256,8 +257,8 @@ class ResultWanted:
 
     __signature__ = inspect.Signature()
 
-    def __init__(self, name: str, selected: Callable[[str], bool]) -> None:
-        self.name, self.selected = name, selected
+    def __init__(self, plan: Plan, name: str, selected: Callable[[str], bool]) -> None:
+        self.ref, self.name, self.selected = ResultRef(plan), name, selected
 
     def __call__(self) -> bool:
         return not self.selected(self.name)
@@ -277,8 +278,8 @@ def result_tasks(plans: list[Plan], selected: Callable[[str], bool]
             "name": plan.name,
             "doc": plain(f"rebuild {plan.result_path} from the records"),
             "actions": [(collect_action, [ResultRef(plan)])],
-            "uptodate": [ResultWanted(name, selected)],
-            "meta": {"rproxy": ResultRef(plan)},
+            "uptodate": [ResultWanted(plan, name, selected)],
+            "meta": {"rproxy": repr(ResultRef(plan))},
             "verbosity": 2,
         }
 
@@ -311,8 +312,12 @@ class RproxyReporter(ConsoleReporter):  # type: ignore[misc]
 
     @staticmethod
     def _ref(task: Any) -> ClipRef | ResultRef | None:
-        ref = (getattr(task, "meta", None) or {}).get("rproxy")
-        return ref if isinstance(ref, ClipRef | ResultRef) else None
+        """The clip (or collector) behind one of rproxy's tasks, from its uptodate check: the
+        task object in doit's main process keeps those (they are never pickled)."""
+        for check, _args, _kwargs in getattr(task, "uptodate", None) or ():
+            if isinstance(check, ClipIsCurrent | ResultWanted):
+                return check.ref
+        return None
 
     def execute_task(self, task: Any) -> None:
         ref = self._ref(task)
