@@ -134,10 +134,34 @@ def test_option_like_source_name_is_a_plain_file(folder: Path) -> None:
     assert "-i.mov" not in argv
 
 
-def test_missing_output_dir_is_refused(folder: Path) -> None:
-    found = problems_of(folder, output_dir="missing")
+def test_missing_output_dir_with_a_parent_is_valid(folder: Path) -> None:
+    """The first clip creates it (one level), under `rproxy run` and doit alike."""
+    validate(JobSpec.from_file(write_spec(folder, output_dir="new")))
+    assert not (folder / "new").exists()  # validation writes nothing
+
+
+def test_output_dir_whose_parent_is_missing_is_refused(folder: Path) -> None:
+    """An unplugged drive: /Volumes/PROXIES/day1 must never become a folder on the system
+    disk."""
+    found = problems_of(folder, output_dir="unplugged/day1")
     assert fields_of(found) == ["output_dir"]
-    assert "does not exist" in found[0][1]
+    assert "neither does its parent folder" in found[0][1]
+    assert "drive connected" in found[0][1]
+
+
+def test_missing_output_dir_in_a_read_only_parent_is_refused(
+        folder: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    deny(monkeypatch, folder / "out")
+    found = problems_of(folder, output_dir="out/new")
+    assert fields_of(found) == ["output_dir"]
+    assert "cannot be created" in found[0][1]
+
+
+def test_output_dir_that_is_a_dangling_link_is_refused(folder: Path) -> None:
+    (folder / "gone").symlink_to(folder / "nowhere")
+    found = problems_of(folder, output_dir="gone")
+    assert fields_of(found) == ["output_dir"]
+    assert "link to nothing" in found[0][1]
 
 
 def test_output_dir_that_is_a_file_is_refused(folder: Path) -> None:
@@ -248,7 +272,7 @@ def test_clock_tokens_need_created_at(folder: Path, token: str) -> None:
 
 
 def test_all_problems_are_reported_together(folder: Path) -> None:
-    found = problems_of(folder, sources=["nope.mov", "pipe:1"], output_dir="missing",
+    found = problems_of(folder, sources=["nope.mov", "pipe:1"], output_dir="missing/deeper",
                         codec="h264", container="webm", resolution="641x360", fps_mode="cfr")
     assert set(fields_of(found)) == {"sources.0", "sources.1", "output_dir", "container",
                                      "resolution", "fps"}
@@ -264,7 +288,7 @@ def test_invalid_spec_writes_nothing(folder: Path) -> None:
 
 def test_cli_validate_prints_one_line_per_problem(folder: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
-    path = write_spec(folder, sources=["nope.mov"], output_dir="missing")
+    path = write_spec(folder, sources=["nope.mov"], output_dir="missing/deeper")
     assert main(["validate", str(path)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 2
