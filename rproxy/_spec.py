@@ -167,8 +167,8 @@ def _choice(field: str, value: Any, choices: type[StrEnum], what: str) -> Any:
     if value in names:
         return value
     close = difflib.get_close_matches(value.lower(), names, n=1, cutoff=0.6)
-    guess = f'did you mean "{close[0]}"? ' if close else ""
-    raise ValueError(f'"{printable(value, limit=60)}" is not {what}; {guess}'
+    guess = f' (did you mean "{close[0]}"?)' if close else ""
+    raise ValueError(f'"{printable(value, limit=60)}" is not {what}{guess}; '
                      f"use one of {' '.join(names)}")
 
 
