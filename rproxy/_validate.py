@@ -326,6 +326,10 @@ def _check_outputs(spec: JobSpec) -> list[Problem]:
                                            f"{sources[key]} itself"))
         elif key in seen:
             other, other_name = seen[key]
+            if spec.sources[i] == spec.sources[other]:
+                problems.append(Problem(f"sources.{i}", f"is sources.{other} again; list "
+                                                        "each clip once"))
+                continue
             problems.append(Problem(field, f"output {printable(output_name)} collides with "
                                            f"clip {other}'s output {printable(other_name)} "
                                            f"({_alike(output_name, other_name)})"))

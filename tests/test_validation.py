@@ -506,3 +506,8 @@ def test_schema_describes_rates_limits_and_names(capsys: pytest.CaptureFixture[s
     import re
     fps_pattern = re.compile(props["fps"]["anyOf"][0]["pattern"])
     assert fps_pattern.search("29.97") and not fps_pattern.search("29.97x")
+
+
+def test_a_source_listed_twice_is_said_so(folder: Path) -> None:
+    found = problems_of(folder, sources=["A001.mov", "A002.mov", "A001.mov"])
+    assert found == [("sources.2", "is sources.0 again; list each clip once")]
