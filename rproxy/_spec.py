@@ -274,7 +274,10 @@ _CHECKS: dict[str, Callable[[Any], Any]] = {
 
 
 class JobSpec(BaseModel):
-    """A proxy job: which clips, which proxy format, where to write. Loaded from JSON."""
+    """A proxy job for rproxy: which clips, which proxy format, where to write. `rproxy
+    validate` and `rproxy run` check every field and also probe every source before anything
+    is encoded (the pre-flight), reporting every problem together (exit 2); `rproxy validate
+    --no-probe` checks the spec file alone."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, title="rproxy JobSpec")
 
@@ -408,7 +411,7 @@ class JobSpec(BaseModel):
 
     def resolve(self, path: str) -> Path:
         """A path as written in the spec, made absolute against the spec's folder."""
-        return Path(os.path.normpath(os.path.join(self.base_dir, os.path.expanduser(path))))
+        return _resolve(self.base_dir, path)
 
     @property
     def source_paths(self) -> list[Path]:
@@ -416,7 +419,7 @@ class JobSpec(BaseModel):
         both walk every source, and a Path costs more than the rest of a clip's planning."""
         base = self.base_dir
         paths: list[Path] = self._cached(
-            "_source_paths_cache", lambda: [self.resolve(s) for s in self.sources], base)
+            "_source_paths_cache", lambda: [_resolve(base, s) for s in self.sources], base)
         return list(paths)
 
     @property
@@ -453,8 +456,9 @@ class JobSpec(BaseModel):
     def from_dict(cls, data: Any, base_dir: Path | None = None, origin: str | None = None
                   ) -> JobSpec:
         """Parse a dict. When it is no valid spec, raise ``JobSpecValidationError`` listing
-        every problem it has, structural or not, at once. A spec that parses is returned
-        unchecked beyond its fields: ``rproxy.validate`` checks the rest."""
+        every problem it has at once, except those that depend on what runs it (a missing
+        source or output folder). A spec that parses is returned unchecked beyond its
+        fields: ``rproxy.validate`` checks the rest."""
         from ._validate import check_parsed  # _validate builds on this module
 
         parsed = parse_spec(data, base_dir=base_dir)
@@ -468,6 +472,10 @@ class JobSpec(BaseModel):
         from ._validate import load_spec
 
         return load_spec(path, full=False)
+
+
+def _resolve(base: Path, path: str) -> Path:
+    return Path(os.path.normpath(os.path.join(base, os.path.expanduser(path))))
 
 
 def content_hash(spec: JobSpec) -> str:

@@ -49,9 +49,12 @@ def load_spec(path: str | os.PathLike[str], *, check_sources: bool = True,
               full: bool = True) -> JobSpec:
     """Read, parse and check the spec file at `path`; raise one JobSpecValidationError with
     every problem. Without `check_sources`, sources may be missing (under doit the user's own
-    tasks may make them; the clip checks when it runs). With `full=False`
-    (``JobSpec.from_file``) the rules beyond each field's own run only when a field is wrong,
-    so that the error still tells everything at once."""
+    tasks may make them; the clip checks when it runs).
+
+    With `full=False` (``JobSpec.from_file``: a parse) the rules beyond each field's own run
+    only when a field is wrong, so that its error still tells all it can at once; then the
+    rules that depend on what runs the spec (missing sources, a missing output folder) are
+    left to ``validate``."""
     origin = os.fspath(path)
     try:
         data = read_json_file(origin)
@@ -67,8 +70,10 @@ def check_parsed(parsed: Parsed, origin: str | None = None, *, check_sources: bo
     """The spec, or one JobSpecValidationError listing its structural problems and every
     other problem of the fields that are right (see ``load_spec`` for the flags)."""
     problems = list(parsed.problems)
-    if parsed.spec is not None and (full or problems):
+    if parsed.spec is not None and full:
         problems += _problems(parsed.spec, check_sources, parsed.invalid)
+    elif parsed.spec is not None and problems:
+        problems += _problems(parsed.spec, False, parsed.invalid, skip=frozenset({"output_dir"}))
     if problems or parsed.spec is None:
         raise JobSpecValidationError(_in_field_order(problems), origin)
     return parsed.spec

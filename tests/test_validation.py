@@ -13,6 +13,7 @@ import pytest
 from rproxy import JobSpec, JobSpecValidationError, validate
 from rproxy._cli import main
 from rproxy._spec import parse_rate
+from rproxy._validate import load_spec
 from tests.conftest import write_spec
 
 
@@ -357,19 +358,25 @@ def test_a_spec_saved_with_a_byte_order_mark_is_read(folder: Path) -> None:
 def test_structural_and_semantic_problems_come_together(folder: Path,
                                                         capsys: pytest.CaptureFixture[str]
                                                         ) -> None:
-    """Three wrong fields and three wrong relations between right ones: all six in one go,
-    from the API and the CLI alike."""
+    """Three wrong fields, two wrong relations between right ones and two missing files: all
+    seven in one go from the CLI (and from load_spec, which the CLI and doit use)."""
     path = write_spec(folder, codec="prores_prxy", resolution="big", clip_timeout_s="x",
                       output_dir="unplugged/day1", fps="25", naming_template="{reel}",
                       sources=["nope.mov"])
-    with pytest.raises(JobSpecValidationError) as caught:
-        JobSpec.from_file(path)
     expected = ["sources.0", "output_dir", "codec", "resolution", "fps", "naming_template",
                 "clip_timeout_s"]
+    with pytest.raises(JobSpecValidationError) as caught:
+        load_spec(path)
     assert fields_of([(p.field, p.message) for p in caught.value.problems]) == expected
     assert main(["validate", str(path)]) == 2
     lines = capsys.readouterr().err.strip().splitlines()
     assert [line.split(": ")[1] for line in lines] == expected
+    # JobSpec.from_file, a parse, leaves out only what depends on what runs the spec (under
+    # doit a source may be made by the user's own task).
+    with pytest.raises(JobSpecValidationError) as caught:
+        JobSpec.from_file(path)
+    assert fields_of([(p.field, p.message) for p in caught.value.problems]) == [
+        "codec", "resolution", "fps", "naming_template", "clip_timeout_s"]
 
 
 def test_fps_with_passthrough_is_reported_beside_other_problems(folder: Path) -> None:
@@ -494,7 +501,9 @@ def test_the_derived_id_of_the_demo_is_unchanged() -> None:
 
 def test_schema_describes_rates_limits_and_names(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["schema"]) == 0
-    props = json.loads(capsys.readouterr().out)["properties"]
+    schema = json.loads(capsys.readouterr().out)
+    assert "pre-flight" in schema["description"] and "--no-probe" in schema["description"]
+    props = schema["properties"]
     assert "29.97' is 30000/1001" in props["fps"]["description"]
     assert "1 to 1000 fps" in props["fps"]["description"]
     assert props["clip_timeout_s"]["maximum"] == 604800
