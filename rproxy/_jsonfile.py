@@ -19,6 +19,7 @@ from typing import Any
 from ._text import printable
 
 MAX_BYTES = 16 * 2**20  # a 10,000-clip spec is about 1 MB; anything this big is no spec
+MAX_DEPTH = 32  # a spec is 2 deep; up to this, a wrong value gets its field's own message
 _MAX_INT_DIGITS = 30  # no field takes a number this long; bigger ones are refused, not parsed
 
 
@@ -46,13 +47,38 @@ def parse_json(data: bytes) -> Any:
         raise JsonFileError("json", f"not UTF-8 text (byte {exc.start}, line {line}); save "
                                     "the file as UTF-8") from None
     try:
-        return json.loads(text, object_pairs_hook=_object, parse_constant=_constant,
-                          parse_float=_float, parse_int=_int)
+        value = json.loads(text, object_pairs_hook=_object, parse_constant=_constant,
+                           parse_float=_float, parse_int=_int)
     except json.JSONDecodeError as exc:
         raise JsonFileError("json", f"not valid JSON: {exc.msg} at line {exc.lineno} "
                                     f"column {exc.colno}") from None
-    except RecursionError:
-        raise JsonFileError("json", "nested too deeply to be a JobSpec") from None
+    except RecursionError:  # deeper than Python's stack: the reader gave up
+        raise _too_deep() from None
+    # Whether the reader gives up depends on the stack it has; this limit does not.
+    if _depth(value) > MAX_DEPTH:
+        raise _too_deep()
+    return value
+
+
+def _depth(value: Any) -> int:
+    """How deeply lists and objects nest in `value` (a tree: JSON has no cycles)."""
+    deepest, stack = 0, [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_DEPTH:
+                break
+            stack.extend((child, depth) for child in item)
+    return deepest
+
+
+def _too_deep() -> JsonFileError:
+    return JsonFileError("json", f"lists or objects nest more than {MAX_DEPTH} deep; a "
+                                 "JobSpec is two deep ({\"sources\": [...]})")
 
 
 def _read_bytes(path: str) -> bytes:

@@ -127,16 +127,35 @@ def test_an_integer_of_thousands_of_digits_is_refused(folder: Path,
     assert "too large for any field" in refused(write_raw(folder, text), capsys)
 
 
-@pytest.mark.parametrize("depth", [1000, 100_000])
+@pytest.mark.parametrize("depth", [33, 1000, 100_000])
 def test_deep_nesting_is_refused(folder: Path, depth: int,
                                  capsys: pytest.CaptureFixture[str]) -> None:
     text = '{"sources": ' + "[" * depth + "]" * depth + "}"
-    assert "nested too deeply" in refused(write_raw(folder, text), capsys)
+    assert "nest more than 32 deep" in refused(write_raw(folder, text), capsys)
+
+
+def test_deep_nesting_is_refused_whatever_the_stack(folder: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    """With a deeper stack (hypothesis raises the recursion limit) JSON's reader manages
+    1,000 levels; the limit is rproxy's own."""
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(50_000)
+    try:
+        text = '{"a": ' + "[" * 5000 + "]" * 5000 + "}"
+        assert "nest more than 32 deep" in refused(write_raw(folder, text), capsys)
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 def test_nesting_that_json_reads_is_a_field_problem(folder: Path) -> None:
     found = problems({**GOOD, "sources": json.loads("[" * 500 + "]" * 500)}, folder)
     assert set(found) == {"sources.0"}
+
+
+def test_nesting_within_the_limit_is_a_field_problem(folder: Path) -> None:
+    with pytest.raises(JobSpecValidationError) as caught:
+        JobSpec.from_file(write_raw(folder, json.dumps({**GOOD, "x": [[[[[1]]]]]})))
+    assert [p.field for p in caught.value.problems] == ["x"]
 
 
 @pytest.mark.parametrize("text", ["[]", '"spec"', "5", "null", "true", ""])
