@@ -353,7 +353,7 @@ class JobSpec(BaseModel):
         f"at most {MAX_CLIP_TIMEOUT_S} (a week).",
     )
 
-    _base_dir: Path | None = PrivateAttr(default=None)
+    _base_dir: Path = PrivateAttr(default_factory=lambda: Path(os.getcwd()))
     _spec_file: Path | None = PrivateAttr(default=None)
 
     @field_validator(*_CHECKS, mode="before")
@@ -390,8 +390,6 @@ class JobSpec(BaseModel):
     def base_dir(self) -> Path:
         """The folder that relative paths in this spec resolve against (the spec file's
         folder; for a spec built in Python, the current folder when it was built)."""
-        if self._base_dir is None:
-            self._base_dir = Path(os.getcwd())
         return self._base_dir
 
     @property
@@ -535,8 +533,6 @@ def parse_spec(data: Any, *, base_dir: Path | None = None,
         spec = spec.with_spec_file(spec_file)
     elif base_dir is not None:
         spec = spec.with_base_dir(base_dir)
-    else:
-        spec = spec.with_base_dir(spec.base_dir)  # the current folder, now
     return Parsed(spec, problems, frozenset(invalid))
 
 

@@ -107,7 +107,7 @@ def _problems(spec: JobSpec, check_sources: bool, invalid: frozenset[str],
     def ok(*fields: str) -> bool:
         return invalid.isdisjoint(fields)
 
-    problems: list[Problem] = []
+    problems: list[Problem] = _spec_file_problems(spec)
     folder = _folder_problem(spec)
     if folder is not None:  # every relative path would inherit it: say it once
         problems.append(folder)
@@ -130,10 +130,16 @@ def _problems(spec: JobSpec, check_sources: bool, invalid: frozenset[str],
     return _one_per_field(problems)
 
 
+def _spec_file_problems(spec: JobSpec) -> list[Problem]:
+    """The spec file's name names the job (doit's task names, every line about it)."""
+    if spec.spec_file is None or not has_unprintable(spec.spec_file.name):
+        return []
+    return [Problem("(file)", f"the spec's file name {printable(spec.spec_file.name)} holds "
+                              "a control character or a byte that is not UTF-8; rename it "
+                              "(it names the job)")]
+
+
 def _folder_problem(spec: JobSpec) -> Problem | None:
-    if spec.spec_file is not None and has_unprintable(spec.spec_file.name):
-        return Problem("(file)", f"the spec's file name {printable(spec.spec_file.name)} "
-                                 "holds a control character; rename it (it names the job)")
     bad = surrogate_in(str(spec.base_dir))
     if bad is None:
         return None

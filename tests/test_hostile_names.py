@@ -288,3 +288,15 @@ def test_a_spec_in_a_folder_that_is_not_utf8_is_refused(tmp_path: Path) -> None:
     _folder(folder, "A001.mov")
     found = _problems(write_spec(folder))
     assert found[0][0] == "(file)" and "caf\\xe9 is not valid UTF-8" in found[0][1]
+
+
+@pytest.mark.parametrize("name", [b"day\x1b[2J.json", b"d\xe9j\xe0.json"])
+def test_a_spec_file_name_that_cannot_name_the_job_is_refused(tmp_path: Path,
+                                                              name: bytes) -> None:
+    _folder(tmp_path, "A001.mov")
+    good = write_spec(tmp_path)
+    bad = Path(os.fsdecode(os.path.join(os.fsencode(tmp_path), name)))
+    good.rename(bad)
+    found = _problems(bad)
+    assert [f for f, _ in found] == ["(file)"]
+    assert "rename it (it names the job)" in found[0][1]
