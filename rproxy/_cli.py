@@ -22,13 +22,14 @@ from ._errors import JobSpecValidationError, PreflightError, RproxyError
 from ._init import DEFAULTS, init_spec
 from ._plan import Plan, build_plan
 from ._preflight import preflight
-from ._progress import NORMAL, QUIET, VERBOSE, Display, plain, plural, short_path
+from ._progress import NORMAL, QUIET, VERBOSE, Display, plural, short_path
 from ._run import Run
 from ._show import find_result, load_result, render
 from ._signals import signal_name, signal_of
 from ._spec import JobSpec
 from ._tasks import fewer_gc_pauses
-from ._validate import validate
+from ._text import printable
+from ._validate import load_spec
 
 EPILOG = """exit codes: 0 all clips COMPLETED, 1 PARTIAL or FAILED, 2 invalid spec or a problem
 the pre-flight found in the sources, 3 could not start (FFmpeg missing, job already running),
@@ -37,9 +38,7 @@ FFmpeg: the imageio-ffmpeg wheel's binary, or RPROXY_FFMPEG=/path/to/ffmpeg."""
 
 
 def _load(path: str) -> JobSpec:
-    spec = JobSpec.from_file(path)
-    validate(spec, path)
-    return spec
+    return load_spec(path)  # every problem of the file at once, or the spec
 
 
 def _to_encode(plan: Plan) -> list[int]:
@@ -51,7 +50,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     plan = build_plan(spec)
     count = plural(len(plan.clips), "clip")
     if args.no_probe:
-        print(plain(f"{args.spec}: valid, job {spec.id}, {count} (sources not probed)"))
+        print(printable(f"{args.spec}: valid, job {spec.id}, {count} (sources not probed)"))
         return 0
     todo = _to_encode(plan)
     display = Display(stream=sys.stderr, level=NORMAL)
@@ -62,7 +61,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     if checked.problems:
         raise PreflightError(checked.problems, args.spec)
     current = len(plan.clips) - len(todo)
-    print(plain(f"{args.spec}: valid, job {spec.id}, {count}; pre-flight: "
+    print(printable(f"{args.spec}: valid, job {spec.id}, {count}; pre-flight: "
                 f"{plural(checked.probed, 'source')} probed, no problems"
                 + (f" ({current} up to date, not probed)" if current else "")))
     return 0
@@ -111,14 +110,14 @@ def cmd_plan(args: argparse.Namespace) -> int:
             text = json.dumps(data, indent=2, ensure_ascii=True)
         sys.stdout.write(text + "\n")
         return 0
-    print(plain(f"job {plan.job_id} ({plan.name}): {plural(len(plan.clips), 'clip')} -> "
+    print(printable(f"job {plan.job_id} ({plan.name}): {plural(len(plan.clips), 'clip')} -> "
                 f"{plan.output_dir}"))
     for item in clips:
         state = ("  (up to date)" if item["up_to_date"] else
                  f"  (cannot run: {'; '.join(item['problems'])})" if item["problems"] else "")
-        print(plain(f"  {item['task']}  {item['source']} -> {item['output']}{state}"))
+        print(printable(f"  {item['task']}  {item['source']} -> {item['output']}{state}"))
         if args.verbose and item["command_line"]:
-            print(plain(f"      {item['command_line']}"))
+            print(printable(f"      {item['command_line']}"))
     return 0 if not any(item["problems"] for item in clips) else 2
 
 
@@ -226,10 +225,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             code: int = args.func(args)
     except JobSpecValidationError as exc:
         for line in exc.report_lines(getattr(args, "spec", "spec")):
-            print(plain(line), file=sys.stderr)
+            print(printable(line), file=sys.stderr)
         code = exc.exit_code
     except RproxyError as exc:
-        print(plain(f"rproxy: {exc}"), file=sys.stderr)
+        print(printable(f"rproxy: {exc}"), file=sys.stderr)
         code = exc.exit_code
     except interrupts.INTERRUPTS as exc:
         signum = signal_of(exc)

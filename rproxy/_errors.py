@@ -22,6 +22,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ._text import printable
+
 
 class RproxyError(Exception):
     """Root of every error rproxy raises on purpose."""
@@ -31,13 +33,14 @@ class RproxyError(Exception):
 
 @dataclass(frozen=True)
 class Problem:
-    """One validation problem: which field, and what is wrong with it."""
+    """One validation problem: which field, and what is wrong with it. Printed, it is one
+    line with every control character escaped, whatever the field or message holds."""
 
     field: str
     message: str
 
     def __str__(self) -> str:
-        return f"{self.field}: {self.message}"
+        return f"{printable(self.field)}: {printable(self.message)}"
 
 
 class JobSpecValidationError(RproxyError):
@@ -48,13 +51,14 @@ class JobSpecValidationError(RproxyError):
     def __init__(self, problems: Sequence[Problem], source: str | None = None) -> None:
         self.problems = list(problems)
         self.source = source
-        where = f" ({source})" if source else ""
+        where = f" ({printable(source)})" if source else ""
         lines = "\n".join(f"  {p}" for p in self.problems)
         super().__init__(f"invalid job spec{where}: {len(self.problems)} problem(s)\n{lines}")
 
     def report_lines(self, default_source: str = "spec") -> list[str]:
         """One line per problem, `SPEC: FIELD: MESSAGE`, as `rproxy validate` prints them."""
-        return [f"{self.source or default_source}: {problem}" for problem in self.problems]
+        where = printable(self.source or default_source)
+        return [f"{where}: {problem}" for problem in self.problems]
 
 
 class PreflightError(JobSpecValidationError):

@@ -64,6 +64,8 @@ def write_run(plan: Plan, run: JobRun) -> None:
 def job_id_problem(plan: Plan) -> Problem | None:
     """A job id written in the spec that another, still existing, spec of this output folder
     uses: two specs would share one state folder (and one lock, and one result)."""
+    if plan.spec.job_id is None:  # derived from the content: the same id is the same job
+        return None
     info = read_info(plan.info_path)
     if info is None or info.identity == plan.identity or not info.identity.startswith("spec:"):
         return None

@@ -62,8 +62,11 @@ def expand(
         "index": f"{index:0{index_width(clip_count)}d}",
         "codec": codec,
         "resolution": resolution,
-        "date": created_at.strftime("%Y%m%d") if created_at else "",
-        "time": created_at.strftime("%H%M%S") if created_at else "",
+        # Not strftime: glibc writes the year 33 as "33", macOS as "0033".
+        "date": f"{created_at.year:04d}{created_at.month:02d}{created_at.day:02d}"
+        if created_at else "",
+        "time": f"{created_at.hour:02d}{created_at.minute:02d}{created_at.second:02d}"
+        if created_at else "",
     }
     return template.format_map(values)
 

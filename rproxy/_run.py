@@ -38,6 +38,7 @@ from ._plan import Plan, PlannedClip
 from ._preflight import preflight
 from ._progress import Display
 from ._records import ClipExecutionResult, JobExecutionResult, read_clip_record, write_clip_record
+from ._validate import missing_output_dir
 
 
 def new_run_id() -> str:
@@ -138,6 +139,9 @@ class Run:
         if not out.is_dir():
             # One level only: a missing parent is a drive that is not plugged in, and the
             # proxies must not land on the system disk at its mount point.
+            problems = missing_output_dir(out)
+            if problems:
+                raise _Invalid(problems)
             try:
                 out.mkdir()
             except FileExistsError:

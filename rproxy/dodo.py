@@ -27,9 +27,8 @@ from . import _signals as interrupts
 from ._doitctx import DoitCommand, loading_command
 from ._errors import JobSpecValidationError
 from ._plan import Plan, build_plan
-from ._progress import NORMAL, Display, plain
+from ._progress import NORMAL, Display
 from ._run import Run
-from ._spec import JobSpec
 from ._tasks import (
     GC_YOUNG_THRESHOLD,
     RproxyReporter,
@@ -37,7 +36,7 @@ from ._tasks import (
     job_tasks,
     result_tasks,
 )
-from ._validate import find_problems
+from ._validate import load_spec
 
 __all__ = ["DOIT_CONFIG", "task_proxy"]
 
@@ -59,21 +58,17 @@ def _spec_files() -> list[Path]:
 def _invalid(error: JobSpecValidationError) -> SystemExit:
     """Print one line per problem, as `rproxy validate` does, and exit 2 (no traceback)."""
     for line in error.report_lines():
-        print(plain(line), file=sys.stderr)
+        print(line, file=sys.stderr)  # report_lines escapes what it prints
     return SystemExit(error.exit_code)
 
 
 def _load(path: Path) -> Plan:
-    try:
-        spec = JobSpec.from_file(path)
-    except JobSpecValidationError as exc:
-        raise _invalid(exc) from None
     # Sources that your own tasks produce may not exist yet: the pre-flight leaves them to
     # their clip. Everything else is refused now, before anything runs.
-    problems = find_problems(spec, check_sources=False, output_dir_may_be_missing=True)
-    if problems:
-        raise _invalid(JobSpecValidationError(problems, str(path)))
-    return build_plan(spec)
+    try:
+        return build_plan(load_spec(path, check_sources=False))
+    except JobSpecValidationError as exc:
+        raise _invalid(exc) from None
 
 
 def task_proxy() -> Iterator[dict[str, Any]]:
