@@ -20,7 +20,7 @@ import av
 import av.error
 
 from ._errors import RproxyError
-from ._probe import _duration, _pick_video
+from ._probe import _VBI_LINES, _duration, _pick_video
 
 THUMB_VERSION = 1  # part of the cache key: change it when the same inputs give a new picture
 BOX = (192, 144)  # the largest thumbnail: 16:9 gives 192x108, 4:3 192x144, 9:16 80x144
@@ -35,7 +35,9 @@ _COMMENT = b"rproxy-thumb at_s="  # JPEG comment: the time of the frame, kept in
 _MATRIX = {1: "ITU709", 4: "FCC", 5: "ITU601", 6: "SMPTE170M", 7: "SMPTE240M",
            9: "BT2020", 10: "BT2020"}
 _MPEG, _JPEG = 1, 2  # AVColorRange
-_TRANSPOSE = {90: ("transpose", "cclock"), 270: ("transpose", "clock")}
+# PyAV's rotation is counter-clockwise (the display matrix's); ffmpeg's autorotate turns the
+# pixels back by as much: the filters it uses.
+_TURN = {90: [("transpose", "cclock")], 270: [("transpose", "clock")]}
 
 
 class ThumbnailError(RproxyError):
@@ -67,11 +69,27 @@ def matrix_of(colorspace: int, height: int) -> str:
 
 def grab(path: Path, at_s: float | None = None, box: tuple[int, int] = BOX) -> Thumb:
     """A picture of the frame shown `at_s` seconds after the video's start, upright and in
-    its display shape (pixel aspect and rotation applied).
+    its display shape (pixel aspect and rotation applied, an IMX frame's vertical interval
+    cropped, as in the proxy).
 
     `at_s` None: near the middle, at the keyframe before it or a few frames on (a long-GOP
     camera file is not decoded for seconds); `Thumb.at_s` says which frame it took, so that
     the proxy's picture can be taken at exactly that time."""
+    found = _take(path, at_s, box, seek=True)
+    # A seek can land past every frame of a clip of a few frames (a transport stream whose
+    # first frame comes before the stream's start time): then from the top, in a fresh
+    # demuxer (seeking back to 0 misses frames in some files; see _probe).
+    return found if found is not None else _required(_take(path, at_s, box, seek=False))
+
+
+def _required(thumb: Thumb | None) -> Thumb:
+    if thumb is None:
+        raise ThumbnailError("no video frame could be decoded")
+    return thumb
+
+
+def _take(path: Path, at_s: float | None, box: tuple[int, int], *, seek: bool,
+          ) -> Thumb | None:
     try:
         container = av.open(str(path), metadata_errors="ignore")
     except FileNotFoundError:
@@ -83,28 +101,30 @@ def grab(path: Path, at_s: float | None = None, box: tuple[int, int] = BOX) -> T
         if not videos:
             raise ThumbnailError("no video stream")
         video = _pick_video(videos)
+        ctx = video.codec_context
         # Frame threads pay off over the frames from a keyframe to the one asked for (1.4x
         # at 48 frames of 720p H.264 on 2 cores) but cost their start-up on the single
         # frame an intra-only codec decodes (6.5 -> 11.5 ms for a 1080p ProRes frame).
-        codec = video.codec_context.codec
-        video.thread_type = "SLICE" if getattr(codec, "intra_only", False) else "AUTO"
+        video.thread_type = "SLICE" if getattr(ctx.codec, "intra_only", False) else "AUTO"
         try:
-            found = _frame_at(container, video, at_s)
+            found = _frame_at(container, video, at_s, seek)
         except av.error.FFmpegError as exc:
             raise ThumbnailError(f"video does not decode ({exc.strerror})") from None
         if found is None:
-            raise ThumbnailError("no video frame could be decoded")
+            return None
         frame, time_s = found
-        # The stream's (the container's) pixel aspect first: a mov's decoder context has
-        # none before a frame is decoded, and the container's is what players apply.
-        sar = video.sample_aspect_ratio or video.codec_context.sample_aspect_ratio
+        # The container's pixel aspect first, else the codec's, as ffmpeg picks it for the
+        # proxy's filters (av_guess_sample_aspect_ratio); it applies to the cropped picture.
+        sar = video.sample_aspect_ratio or ctx.sample_aspect_ratio
+        crop = _VBI_LINES.get((ctx.name, frame.width, frame.height), 0)
         try:
-            return _picture(frame, Fraction(sar) if sar else Fraction(1), box, time_s)
+            return _picture(frame, Fraction(sar) if sar else Fraction(1), box, time_s, crop)
         except (av.error.FFmpegError, ValueError) as exc:
             raise ThumbnailError(f"cannot scale the frame ({exc})") from None
 
 
-def _frame_at(container: Any, video: Any, at_s: float | None) -> tuple[Any, float] | None:
+def _frame_at(container: Any, video: Any, at_s: float | None, seek: bool,
+              ) -> tuple[Any, float] | None:
     """The frame on screen `at_s` after the stream's start (the last one when the clip is
     shorter, or after `limit` frames past the keyframe), and its time after the start."""
     tb = video.time_base
@@ -114,7 +134,7 @@ def _frame_at(container: Any, video: Any, at_s: float | None) -> tuple[Any, floa
         at_s = (_duration(container, video) or 0.0) / 2
         limit = _NEAR_FRAMES
     target = start + round(at_s / tb) if tb else None
-    if target is not None and at_s > 0:
+    if seek and target is not None and at_s > 0:
         # Backward to the keyframe before it, then decode forward. A format that cannot
         # seek decodes from the top.
         with contextlib.suppress(av.error.FFmpegError):
@@ -127,7 +147,7 @@ def _frame_at(container: Any, video: Any, at_s: float | None) -> tuple[Any, floa
         # The frame on screen at `target`: it starts at or before it and lasts past it.
         if target is None or frame.pts is None or frame.pts + (frame.duration or step) > target:
             break
-        if count >= limit:
+        if count >= limit + (0 if seek else _EXACT_FRAMES):
             break
     if last is None:
         return None
@@ -135,41 +155,42 @@ def _frame_at(container: Any, video: Any, at_s: float | None) -> tuple[Any, floa
     return last, max(0.0, when)
 
 
-def _picture(frame: Any, sar: Fraction, box: tuple[int, int], at_s: float) -> Thumb:
+def _picture(frame: Any, sar: Fraction, box: tuple[int, int], at_s: float, crop: int,
+             ) -> Thumb:
     rotation = 0
     with contextlib.suppress(AttributeError, TypeError, ValueError):
         rotation = round(frame.rotation) % 360
+    matrix = matrix_of(int(frame.colorspace), frame.height)
+    full_range = int(frame.color_range) == _JPEG
+    if crop:
+        frame = _filtered(frame, [("crop", f"{frame.width}:{frame.height - crop}:0:{crop}")])
     display_w = frame.width * sar
     upright = (frame.height, display_w) if rotation in (90, 270) else (display_w, frame.height)
     out_w, out_h = fit(round(upright[0]), round(upright[1]), box)
     scaled_w, scaled_h = (out_h, out_w) if rotation in (90, 270) else (out_w, out_h)
     # Straight to RGB with the source's own matrix and range (swscale converts a matrix only
     # on the way to or from RGB), then to the BT.601 full-range YCbCr that JPEG means.
-    rgb = frame.reformat(
-        scaled_w, scaled_h, "rgb24",
-        src_colorspace=matrix_of(int(frame.colorspace), frame.height),
-        src_color_range=_JPEG if int(frame.color_range) == _JPEG else _MPEG,
-        dst_color_range=_JPEG, interpolation="AREA")
+    rgb = frame.reformat(scaled_w, scaled_h, "rgb24", src_colorspace=matrix,
+                         src_color_range=_JPEG if full_range else _MPEG,
+                         dst_color_range=_JPEG, interpolation="AREA")
     if rotation:
-        rgb = _rotate(rgb, rotation)
+        rgb = _filtered(rgb, _TURN.get(rotation, [("hflip", ""), ("vflip", "")]))
     yuv = rgb.reformat(format="yuvj420p", src_colorspace="ITU601",
                        dst_colorspace="ITU601", src_color_range=_JPEG,
                        dst_color_range=_JPEG)
     return Thumb(_with_time(_jpeg(yuv), at_s), yuv.width, yuv.height, at_s)
 
 
-def _rotate(frame: Any, rotation: int) -> Any:
-    """Turn the pixels the way the display matrix says (as ffmpeg's autorotate does)."""
+def _filtered(frame: Any, chain: list[tuple[str, str]]) -> Any:
+    """`frame` through a chain of libavfilter filters (crop, transpose, flips)."""
     graph = av.filter.Graph()
-    src = graph.add_buffer(width=frame.width, height=frame.height, format=frame.format,
-                           time_base=Fraction(1, 25))
-    chain = [graph.add(*_TRANSPOSE[rotation])] if rotation in _TRANSPOSE else [
-        graph.add("hflip"), graph.add("vflip")]
-    sink = graph.add("buffersink")
-    node = src
-    for step in [*chain, sink]:
+    node = graph.add_buffer(width=frame.width, height=frame.height, format=frame.format,
+                            time_base=Fraction(1, 25))
+    for name, args in chain:
+        step = graph.add(name, args) if args else graph.add(name)
         node.link_to(step)
         node = step
+    node.link_to(graph.add("buffersink"))
     graph.configure()
     frame.pts = 0
     graph.push(frame)

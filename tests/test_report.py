@@ -32,7 +32,7 @@ from rproxy._report_page import (
     verification_of,
 )
 from rproxy._thumbs import Thumb, ThumbCache, ThumbnailError, grab, read_jpeg
-from tests.conftest import make_clip, write_spec
+from tests.conftest import SHARED_MEDIA, make_clip, write_spec
 from tests.test_verify import fake_ffmpeg
 
 # -- a real PARTIAL job, shared by the tests that only read it --------------------------------
@@ -167,17 +167,49 @@ def test_thumbnail_decodes_with_the_matrix_the_frame_is_tagged_with(
 
 
 def test_thumbnail_has_the_display_shape(ffmpeg: str, tmp_path: Path) -> None:
-    """Pixel aspect and display rotation applied, as the proxy has them."""
+    """Pixel aspect and display rotation applied, an IMX frame's vertical interval cropped:
+    the picture of the source is shaped as its proxy is."""
     anamorphic = make_clip(ffmpeg, tmp_path / "hdv.mov", size="1440x1080", audio_tracks=0,
                            extra=["-vf", "setsar=4/3"])
     picture = grab(anamorphic)
     assert (picture.width, picture.height) == (192, 108)
+
     plain = make_clip(ffmpeg, tmp_path / "plain.mov", audio_tracks=0)
     rotated = tmp_path / "rotated.mov"
     subprocess.run([ffmpeg, "-v", "error", "-display_rotation:v:0", "90", "-i", str(plain),
                     "-c", "copy", str(rotated)], check=True)
+    upright = tmp_path / "upright.mov"  # turned by ffmpeg's autorotate, as the proxy is
+    subprocess.run([ffmpeg, "-v", "error", "-i", str(rotated), "-c:v", "prores_ks",
+                    str(upright)], check=True)
     picture = grab(rotated)
     assert (picture.width, picture.height) == (80, 144)
+    assert difference(picture, grab(upright, picture.at_s)) < 4
+
+    imx = tmp_path / "imx.mov"  # 32 white VBI lines above a black 4:3 picture
+    subprocess.run([ffmpeg, "-v", "error", "-f", "lavfi", "-i",
+                    "color=black:s=720x576:r=25:d=0.2", "-vf",
+                    "pad=720:608:0:32:white,setsar=16/15", "-c:v", "mpeg2video",
+                    "-pix_fmt", "yuv422p", "-b:v", "30M", str(imx)], check=True)
+    picture = grab(imx)
+    assert (picture.width, picture.height) == (192, 144)
+    assert max(pixels(picture)[2]) < 40  # no white line left at the top
+
+
+def test_pictures_of_real_camera_and_phone_files() -> None:
+    """Every file of ../shared/media gives a picture in its shape (IMX, interlaced HD, VFR
+    phone footage with an edit list, 10-bit VP9, a transport stream of two frames where a
+    seek lands past every frame, HEVC portrait)."""
+    if not SHARED_MEDIA.is_dir():
+        message = f"no {SHARED_MEDIA}: the pictures of real media are not checked"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    files = sorted(f for f in SHARED_MEDIA.iterdir() if f.suffix != ".md")
+    shapes = {f.name: (t.width, t.height) for f in files if (t := grab(f))}
+    assert len(shapes) == len(files) >= 10
+    assert shapes["format_corpus_xdcam_ex_1080i50.mov"] == (192, 108)
+    assert shapes["photoprism_mp42-hvc1.mp4"][0] < shapes["photoprism_mp42-hvc1.mp4"][1]
+    assert shapes["hachoir_ts_empty_audio.ts"] == (192, 108)
 
 
 def test_mismatch_stands_out(ffmpeg: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
