@@ -295,7 +295,7 @@ font-weight:600;color:#fff;background:#59636e;vertical-align:1px;margin-right:2p
 .badge.completed{background:#1a7f37}.badge.failed{background:#cf222e}
 .badge.partial{background:#9a6700}.badge.skipped{background:#6e7781}
 .badge.plain{background:#ddf4ff;color:#0969da}
-.clip{display:flex;gap:16px;border-top:1px solid #d1d9e0;padding:12px 0 12px 8px;
+.clip{display:flex;flex-wrap:wrap;gap:16px;border-top:1px solid #d1d9e0;padding:12px 0 12px 8px;
 border-left:4px solid transparent;content-visibility:auto;contain-intrinsic-size:auto 360px}
 .clip.failed{border-left-color:#cf222e;background:#fff8f8}
 .clip.skipped{border-left-color:#afb8c1}

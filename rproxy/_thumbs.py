@@ -22,7 +22,7 @@ import av.error
 from ._errors import RproxyError
 from ._probe import _VBI_LINES, _duration, _pick_video
 
-THUMB_VERSION = 1  # part of the cache key: change it when the same inputs give a new picture
+THUMB_VERSION = 2  # part of the cache key: change it when the same inputs give a new picture
 BOX = (192, 144)  # the largest thumbnail: 16:9 gives 192x108, 4:3 192x144, 9:16 80x144
 JPEG_QUALITY = 5  # mjpeg qscale (2 best .. 31 worst): ~3-5 KB at 192x108
 # Frames decoded after a seek to reach the time asked for: near the middle of a source, a
@@ -55,8 +55,9 @@ class Thumb:
 
 
 def fit(width: int, height: int, box: tuple[int, int] = BOX) -> tuple[int, int]:
-    """The size of a `width` x `height` picture scaled to fit in `box`, even numbers (4:2:0
-    JPEG), never upscaled past the box."""
+    """The size of a `width` x `height` picture scaled to fill `box` as far as its shape
+    allows (a small proxy is scaled up: source and proxy show at one size), in even numbers
+    (4:2:0 JPEG)."""
     scale = min(box[0] / width, box[1] / height)
     return (max(2, round(width * scale / 2) * 2), max(2, round(height * scale / 2) * 2))
 
@@ -268,9 +269,13 @@ class ThumbCache:
 
 
 def _with_time(jpeg: bytes, at_s: float) -> bytes:
-    """The JPEG with a comment segment (COM) right after its start marker holding `at_s`."""
+    """The JPEG with a comment segment (COM) holding `at_s`, after the JFIF header (which
+    must come first) when there is one."""
     text = _COMMENT + f"{at_s:.9f}".encode()
-    return jpeg[:2] + b"\xff\xfe" + (len(text) + 2).to_bytes(2, "big") + text + jpeg[2:]
+    at = 2
+    if jpeg[2:4] == b"\xff\xe0":  # APP0
+        at += 2 + int.from_bytes(jpeg[4:6], "big")
+    return jpeg[:at] + b"\xff\xfe" + (len(text) + 2).to_bytes(2, "big") + text + jpeg[at:]
 
 
 def read_jpeg(data: bytes) -> Thumb | None:
