@@ -153,6 +153,15 @@ def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'s' * (count != 1)}"
 
 
+def _clock(seconds: float) -> str:
+    """0.25 s, 1:02.50, 1:00:12.04: where in the clip the picture is."""
+    if seconds < 60:
+        return f"{seconds:.2f} s"
+    minutes, secs = divmod(seconds, 60)
+    hours, minutes = divmod(int(minutes), 60)
+    return (f"{hours}:{minutes:02d}:{secs:05.2f}" if hours else f"{minutes}:{secs:05.2f}")
+
+
 def _img(picture: Picture, what: str, name: str, eager: bool) -> str:
     if picture.thumb is None:
         return f'<div class="ph">{esc(picture.note)}</div>'
@@ -164,9 +173,7 @@ def _img(picture: Picture, what: str, name: str, eager: bool) -> str:
 
 
 def _figure(picture: Picture, what: str, name: str, eager: bool) -> str:
-    at = ""
-    if picture.thumb is not None:
-        at = f" at {picture.thumb.at_s:.2f} s"
+    at = f" at {_clock(picture.thumb.at_s)}" if picture.thumb is not None else ""
     return (f'<figure>{_img(picture, what, name, eager)}<figcaption>{what}{at}</figcaption>'
             "</figure>")
 
