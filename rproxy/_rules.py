@@ -32,3 +32,31 @@ def assess(fmt: ProxyFormat, info: MediaInfo) -> Assessment:
         problems.append(f"DNxHD at {fmt.width}x{fmt.height} has no bitrate for {found} fps; "
                         "use fps_mode 'cfr' with a standard rate, or dnxhr")
     return Assessment(problems=problems, facts=source_facts(info))
+
+
+def display_size(info: MediaInfo) -> tuple[int, int]:
+    """The picture as it is shown: pixel aspect and rotation applied."""
+    width, height = info.width, info.height
+    sar = info.sample_aspect_ratio
+    if sar and ":" in sar:
+        num, den = (int(x) for x in sar.split(":"))
+        if num > 0 and den > 0:
+            width = round(width * num / den)
+    if info.rotation in (90, 270):
+        width, height = height, width
+    return width, height
+
+
+def suggest_resolution(info: MediaInfo, requested: tuple[int, int], fmt: ProxyFormat
+                       ) -> tuple[int, int]:
+    """A size of the source's display shape near `requested`: the requested short side kept
+    as the short side, the long side following the shape, both even."""
+    width, height = display_size(info)
+    short = min(requested)
+    if width >= height:
+        return _even(short * width / height), _even(short)
+    return _even(short), _even(short * height / width)
+
+
+def _even(value: float) -> int:
+    return max(2, 2 * round(value / 2))
