@@ -18,6 +18,7 @@ class DoitCommand:
     executes: bool = False  # runs task actions
     selected: frozenset[str] = field(default_factory=frozenset)  # task names asked for
     single: bool = False  # -s: the selected tasks without their task_dep
+    reporter: object = None  # -r / DOIT_CONFIG's reporter: a name or a class
 
 
 def loading_command() -> DoitCommand:
@@ -32,6 +33,7 @@ def loading_command() -> DoitCommand:
             return DoitCommand(name=str(getattr(cmd, "name", "") or ""),
                                executes=bool(getattr(cmd, "execute_tasks", False)),
                                selected=frozenset(str(t) for t in selected),
-                               single=bool(params.get("single", False)))
+                               single=bool(params.get("single", False)),
+                               reporter=params.get("reporter"))
         frame = frame.f_back  # type: ignore[assignment]
     return DoitCommand()

@@ -91,10 +91,11 @@ class Run:
         started = self.jobs[plan.job_id] = JobStart(started_at=datetime.now(UTC))
         self.plans[plan.job_id] = plan
         try:
+            self._output_folder(plan)  # before the lock, which lives inside it
             with interrupts.deferred():  # a lock taken is a lock recorded
                 self._lock(plan).acquire()
             self.binary()
-            self._prepare_folder(plan)
+            self._claim_job_folder(plan)
         except CouldNotStartError as exc:
             started.exit_code, started.error = exc.exit_code, exc
             self.display.refused(plan, str(exc))
@@ -134,21 +135,26 @@ class Run:
             lock = self.locks[plan.job_id] = JobLock(plan.lock_path, plan.job_id, self.run_id)
         return lock
 
-    def _prepare_folder(self, plan: Plan) -> None:
+    @staticmethod
+    def _output_folder(plan: Plan) -> None:
         out = plan.spec.output_path
-        if not out.is_dir():
-            # One level only: a missing parent is a drive that is not plugged in, and the
-            # proxies must not land on the system disk at its mount point.
-            problems = missing_output_dir(out)
-            if problems:
-                raise _Invalid(problems)
-            try:
-                out.mkdir()
-            except FileExistsError:
-                pass
-            except OSError as exc:
-                raise _Invalid([Problem("output_dir", f"cannot create the output folder {out}: "
-                                                      f"{exc.strerror or exc}")]) from None
+        if out.is_dir():
+            return
+        # One level only: a missing parent is a drive that is not plugged in, and the proxies
+        # must not land on the system disk at its mount point.
+        problems = missing_output_dir(out)
+        if problems:
+            raise _Invalid(problems)
+        try:
+            out.mkdir()
+        except FileExistsError:
+            pass
+        except OSError as exc:
+            raise _Invalid([Problem("output_dir", f"cannot create the output folder {out}: "
+                                                  f"{exc.strerror or exc}")]) from None
+
+    @staticmethod
+    def _claim_job_folder(plan: Plan) -> None:
         with folder_lock(plan.folder.root):
             problem = job_id_problem(plan)
             if problem is not None:

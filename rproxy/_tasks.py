@@ -139,10 +139,13 @@ class ClipIsCurrent(UptodateCalculator):  # type: ignore[misc]
         return "rproxy: the output folder's record of this proxy (same source, same command)"
 
 
-def job_tasks(plan: Plan, run: Run | None, cwd: Path, *, describe: bool = False
-              ) -> Iterator[dict[str, Any]]:
+def job_tasks(plan: Plan, run: Run | None, cwd: Path, *, describe: bool = False,
+              targets: set[str] | None = None) -> Iterator[dict[str, Any]]:
     """doit tasks for one job: the group `proxy:<spec>` and its clips, chained in order.
-    `describe`: the group's doc counts the clips up to date (for `doit list`)."""
+    `describe`: the group's doc counts the clips up to date (for `doit list`). `targets`: the
+    proxies earlier specs of the project already make; doit lets only one task name a target,
+    and two specs of one proxy share it (whichever runs first makes it, the other reuses it)."""
+    taken = targets if targets is not None else set()
     allow_chain_depth(len(plan.clips))
     basename = task_basename(plan.name)
     yield {"basename": basename, "name": None, "doc": job_doc(plan, describe)}
@@ -150,13 +153,16 @@ def job_tasks(plan: Plan, run: Run | None, cwd: Path, *, describe: bool = False
     cwd_text = str(cwd)
     for clip in plan.clips:
         ref = ClipRef(plan, clip.index, run)
+        target = doit_path(clip.output_path, cwd_text)
+        mine = target not in taken
+        taken.add(target)
         yield {
             "basename": basename,
             "name": clip.name,
             "doc": plain(f"{clip.source_path} → {clip.output_path}"),
             "actions": [(clip_action, [ref])],
             "file_dep": [doit_path(clip.source_path, cwd_text)],
-            "targets": [doit_path(clip.output_path, cwd_text)],
+            "targets": [target] if mine else [],
             "task_dep": [previous] if previous else [],
             "uptodate": [ClipIsCurrent(ref)],
             "clean": [(clean_clip, [ref])],

@@ -27,7 +27,7 @@ from . import _signals as interrupts
 from ._doitctx import DoitCommand, loading_command
 from ._errors import JobSpecValidationError
 from ._plan import Plan, build_plan
-from ._progress import NORMAL, Display
+from ._progress import NORMAL, QUIET, Display
 from ._run import Run
 from ._tasks import (
     GC_YOUNG_THRESHOLD,
@@ -82,7 +82,7 @@ def task_proxy() -> Iterator[dict[str, Any]]:
     run: Run | None = None
     if command.executes:
         interrupts.install()  # from here on a stop signal ends the run as an interrupt
-        run = Run(display=Display(level=NORMAL), tell_problems=True,
+        run = Run(display=_display(command), tell_problems=True,
                   selection=lambda plan: _selection(plan, command))
         atexit.register(_finish_run, run)
     files = _spec_files()
@@ -93,9 +93,19 @@ def task_proxy() -> Iterator[dict[str, Any]]:
     if run is not None:
         run.display.labels = len(plans) > 1
     describe = command.name == "list"
+    targets: set[str] = set()
     for plan in plans:
-        yield from job_tasks(plan, run, Path.cwd(), describe=describe)
+        yield from job_tasks(plan, run, Path.cwd(), describe=describe, targets=targets)
     yield from result_tasks(plans, lambda name: name in selected or "result" in selected)
+
+
+def _display(command: DoitCommand) -> Display:
+    """rproxy's lines on stdout with rproxy's reporter; with another (`-r json`, a user's
+    class) stdout is the reporter's: then only failures and summaries, on stderr."""
+    reporter = command.reporter
+    if isinstance(reporter, type) and issubclass(reporter, RproxyReporter):
+        return Display(level=NORMAL)
+    return Display(stream=sys.stderr, level=QUIET)
 
 
 def _selection(plan: Plan, command: DoitCommand) -> set[int] | None:
