@@ -46,21 +46,20 @@ def make_project(root: Path, tiny: Path, count: int) -> Path:
 
 def replicate_first_record(spec_path: Path) -> None:
     """Every clip gets what a real run leaves: a proxy (a hard link of clip 0's, so the same
-    size and mtime) and a COMPLETED record naming its own paths and fingerprint."""
+    size, mtime and content) and the output folder's entry for it, naming its own source."""
     from rproxy._plan import build_plan
     from rproxy._spec import JobSpec
+    from rproxy._truth import SourceState
 
     plan = build_plan(JobSpec.from_file(spec_path))
     first = plan.clips[0]
-    record = json.loads(first.record.read_text())
+    entry = plan.folder.read(first.name)
+    assert entry is not None, "clip 0 was not made"
     for clip in plan.clips[1:]:
         if not clip.output.exists():
             os.link(first.output, clip.output)
-        data = dict(record, index=clip.index, source_path=str(clip.source),
-                    output_path=str(clip.output), task=clip.task_name,
-                    fingerprint=clip.fingerprint)
-        clip.record.parent.mkdir(parents=True, exist_ok=True)
-        clip.record.write_text(json.dumps(data))
+        source = SourceState.of(clip.source_path, os.stat(clip.source_path), plan.output_dir)
+        plan.folder.write(entry.model_copy(update={"name": clip.name, "source": source}))
 
 
 def memory_of_plan(spec: Path) -> tuple[float, float]:
@@ -80,12 +79,6 @@ print(peak / 2**20, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
     return float(out[0]), float(out[1])
 
 
-def job_id(spec: Path) -> str:
-    from rproxy._spec import JobSpec
-
-    return JobSpec.from_file(spec).id
-
-
 def measure(root: Path, tiny: Path, count: int) -> dict[str, float]:
     spec = make_project(root, tiny, count)
     rproxy, doit = str(BIN / "rproxy"), str(BIN / "doit")
@@ -95,14 +88,13 @@ def measure(root: Path, tiny: Path, count: int) -> dict[str, float]:
     if count <= 100:
         run([rproxy, "run", "-q", str(spec)])  # every clip encoded for real
     else:
-        run([doit, "-s", f"proxy:{job_id(spec)}:{0:0{max(3, len(str(count - 1)))}d}"],
-            cwd=root)
+        run([doit, "-s", "proxy:dailies:A00000_C001.mov"], cwd=root)
         replicate_first_record(spec)
         run([rproxy, "run", "-q", str(spec)])  # real run: brings doit's state up to date
     figures["noop"] = best_of(3, lambda: run([rproxy, "run", "-q", str(spec)]))
     run([doit], cwd=root)  # plain doit keeps its own state (.doit.db): fill it once
     figures["noop_doit"] = best_of(3, lambda: run([doit], cwd=root))
-    last = f"proxy:{job_id(spec)}:{count - 1:0{max(3, len(str(count - 1)))}d}"
+    last = f"proxy:dailies:A{count - 1:05d}_C001.mov"
     figures["select_last"] = run([doit, last], cwd=root)
     figures["clean_n"] = run([doit, "clean", "-n"], cwd=root)
     figures["info_last"] = run_any([doit, "info", last], cwd=root)

@@ -22,7 +22,7 @@ from ._engine import exit_code_for, run_plan
 from ._errors import JobSpecValidationError, PreflightError, RproxyError
 from ._init import DEFAULTS, init_spec
 from ._plan import Plan, build_plan
-from ._preflight import preflight
+from ._preflight import check_job, preflight
 from ._progress import NORMAL, QUIET, VERBOSE, Display, plural, short_path
 from ._records import JobExecutionResult
 from ._report import report
@@ -41,7 +41,15 @@ FFmpeg: the imageio-ffmpeg wheel's binary, or RPROXY_FFMPEG=/path/to/ffmpeg."""
 
 
 def _load(path: str) -> JobSpec:
-    return load_spec(path)  # every problem of the file at once, or the spec
+    """The spec at `path`, or one error with every problem of it and of its sources (those
+    that exist are probed when others are missing, so that all are said at once)."""
+    try:
+        spec = JobSpec.from_file(path)
+    except JobSpecValidationError:
+        load_spec(path)  # a parse leaves the sources and the folder out: say everything
+        raise
+    check_job(spec, path)
+    return spec
 
 
 def _to_encode(plan: Plan) -> list[int]:
@@ -49,12 +57,14 @@ def _to_encode(plan: Plan) -> list[int]:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
+    if args.no_probe:
+        spec = load_spec(args.spec)
+        count = plural(len(spec.sources), "clip")
+        print(printable(f"{args.spec}: valid, job {spec.id}, {count} (sources not probed)"))
+        return 0
     spec = _load(args.spec)
     plan = build_plan(spec)
     count = plural(len(plan.clips), "clip")
-    if args.no_probe:
-        print(printable(f"{args.spec}: valid, job {spec.id}, {count} (sources not probed)"))
-        return 0
     todo = _to_encode(plan)
     display = Display(stream=sys.stderr, level=NORMAL)
     checked = preflight(plan, [plan.clips[i] for i in todo],

@@ -15,12 +15,12 @@ from . import _signals as interrupts
 from ._doitdb import DOIT_BACKEND
 from ._errors import PreflightError
 from ._plan import Plan, build_plan, task_basename
+from ._preflight import check_job
 from ._progress import NORMAL, SILENT, Display, short_path
 from ._records import JobExecutionResult
 from ._run import Run
 from ._spec import JobSpec
 from ._tasks import RproxyReporter, doit_config, fewer_gc_pauses, job_tasks
-from ._validate import validate
 
 
 def run_plan(plan: Plan, run: Run) -> JobExecutionResult:
@@ -70,7 +70,7 @@ def execute_multi_job_spec(spec: JobSpec, progress: TextIO | None = None, *,
     the result has ``interrupted_by`` set."""
     if display is None:
         display = Display(stream=progress, level=NORMAL if progress is not None else SILENT)
-    validate(spec)
+    check_job(spec, str(spec.spec_file) if spec.spec_file else None)
     return run_plan(build_plan(spec), Run(display=display))
 
 

@@ -10,9 +10,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from ._bounded import bounded, stall_limit
-from ._clip import clip_conflict
-from ._errors import ClipError, Problem
-from ._plan import Plan, PlannedClip
+from ._clip import clip_conflict, current_entry
+from ._errors import ClipError, JobSpecValidationError, PreflightError, Problem
+from ._plan import Plan, PlannedClip, build_plan
+from ._spec import JobSpec
+from ._validate import find_problems
 
 # (clips probed so far, clips to probe, the clip being probed): a live line on a terminal.
 ProbeProgress = Callable[[int, int, PlannedClip], None]
@@ -73,3 +75,35 @@ def preflight(plan: Plan, clips: Iterable[PlannedClip], *,
         problems += [Problem(where, problem) for problem in verdict.problems]
         warnings += [(clip, warning) for warning in verdict.warnings]
     return Preflight(problems, warnings, probed)
+
+
+def check_job(spec: JobSpec, origin: str | None = None) -> None:
+    """Validation and the pre-flight in one report: raise JobSpecValidationError (the spec is
+    wrong) or PreflightError (its sources are), each listing every problem at once. A spec
+    whose only problems are its sources (missing, unreadable) is planned, and the rest of its
+    sources probed, so that a card with a missing clip and a damaged one says both."""
+    problems = find_problems(spec)
+    if not problems:
+        return
+    source_rows = [_source_index(p) for p in problems]
+    if None in source_rows:
+        raise JobSpecValidationError(problems, origin)
+    plan = build_plan(spec)
+    bad = set(source_rows)
+    checked = preflight(plan, [clip for clip in plan.clips
+                               if clip.index not in bad and current_entry(plan, clip) is None])
+    raise PreflightError(sorted(problems + checked.problems, key=_clip_index), origin)
+
+
+def _source_index(problem: Problem) -> int | None:
+    head, _, index = problem.field.partition(".")
+    return int(index) if head == "sources" and index.isdigit() else None
+
+
+def _clip_index(problem: Problem) -> int:
+    """Where a problem goes in the report: with its clip, in the job's order."""
+    source = _source_index(problem)
+    if source is not None:
+        return source
+    words = problem.field.split()
+    return int(words[1]) if len(words) > 1 and words[0] == "clip" and words[1].isdigit() else -1
