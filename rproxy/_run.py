@@ -78,6 +78,7 @@ class Run:
     locks: dict[str, JobLock] = field(default_factory=dict)
     # Records this process could not write (a full disk): the result still tells them.
     unsaved: dict[tuple[str, int], ClipExecutionResult] = field(default_factory=dict)
+    asked: list[Plan] = field(default_factory=list)  # the jobs this run means to run
     _active: int = 0  # clips running now in this process (threads included)
     _idle: threading.Condition = field(default_factory=threading.Condition, repr=False)
 
@@ -121,6 +122,18 @@ class Run:
             write_run(plan, JobRun(run_id=self.run_id, pid=os.getpid(),
                                    started_at=started.started_at))
         return started
+
+    def start_interrupted(self, plan: Plan) -> None:
+        """Register a job that an interrupt stopped before it started, so that finish()
+        writes its result (nothing ran: the result says why). Only with its lock free."""
+        if not plan.spec.output_path.is_dir():
+            return
+        try:
+            self._lock(plan).acquire()
+        except CouldNotStartError:
+            return
+        self.jobs[plan.job_id] = JobStart(started_at=datetime.now(UTC))
+        self.plans[plan.job_id] = plan
 
     def binary(self) -> str:
         if self.ffmpeg is None:

@@ -92,6 +92,7 @@ def task_proxy() -> Iterator[dict[str, Any]]:
     plans = [_load(path) for path in files]
     if run is not None:
         run.display.labels = len(plans) > 1
+        run.asked = [plan for plan in plans if _asked_for(plan, command)]
     describe = command.name == "list"
     targets: set[str] = set()
     for plan in plans:
@@ -119,6 +120,15 @@ def _selection(plan: Plan, command: DoitCommand) -> set[int] | None:
     return set(named) if command.single else set(range(max(named) + 1))
 
 
+def _asked_for(plan: Plan, command: DoitCommand) -> bool:
+    """Does this doit run mean to run this job (all tasks, or some of this job's named)?"""
+    if not command.selected:
+        return True
+    group = f"proxy:{plan.name}"
+    return any(name == group or name.startswith(group + ":") or name == "proxy"
+               for name in command.selected)
+
+
 def _finish_run(run: Run) -> None:
     """At the end of doit's process: let clips still running finish their records, write the
     result of every job this run started, and end with rproxy's exit code where it says more
@@ -127,6 +137,12 @@ def _finish_run(run: Run) -> None:
     run.wait_for_clips(30)
     for child in multiprocessing.active_children():  # doit -n N: its workers
         child.join(30)
+    if interrupts.pending() is not None:
+        # Interrupted before some job it was asked for could start (doit still loading, or
+        # busy with another job): that job's result says so too.
+        for plan in run.asked:
+            if plan.job_id not in run.jobs:
+                run.start_interrupted(plan)
     results = [run.finish(plan) for plan in list(run.plans.values())]
     codes = [start.exit_code for start in run.jobs.values() if not start.ok]
     interrupted = [r.interrupted_by for r in results if r is not None and r.interrupted_by]
