@@ -17,16 +17,17 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ._argv import SourceFacts, build_argv
-from ._errors import ClipError, FFmpegError, OutputConflictError, ProbeError
+from ._argv import build_argv
+from ._errors import ClipError, FFmpegError, OutputConflictError, ProbeError, VerificationError
 from ._ffmpeg import describe_exit, ffmpeg_version, run_ffmpeg, stderr_tail
-from ._formats import MXF_RATES, Codec, Container, describe_rates, dnxhd_bitrate, format_rate
 from ._plan import Plan, PlannedClip
 from ._records import ClipExecutionResult, ClipStatus, read_clip_record, write_clip_record
 from ._signals import deferred_signals, signal_of
+from ._stderr import ffmpeg_error_lines
 
 if TYPE_CHECKING:  # PyAV loads only when a clip is encoded: `plan`, `list` stay quick
-    from ._probe import MediaInfo
+    from ._media import MediaInfo
+    from ._verification import Verification
 
 ProgressFn = Callable[[float, float | None], None]  # (seconds done, total seconds)
 
@@ -45,7 +46,8 @@ def current_record(clip: PlannedClip) -> ClipExecutionResult | None:
         record is None
         or record.status is not ClipStatus.COMPLETED
         or record.fingerprint != clip.fingerprint
-        or not record.verification.get("ok")
+        or record.verification is None
+        or not record.verification.ok
     ):
         return None
     source, output = _stat(clip.source), _stat(clip.output_path)
@@ -101,28 +103,6 @@ def forget_recorded_outputs() -> None:
     _recorded_outputs.cache_clear()
 
 
-def source_limits(plan: Plan, source: MediaInfo) -> SourceFacts:
-    """Limits that depend on the source, checked before ffmpeg runs; facts for the argv."""
-    from ._probe import source_facts
-
-    fmt = plan.fmt
-    rate = fmt.rate or source.rate
-    if fmt.container is Container.MXF and fmt.rate is None and (
-        source.rate not in MXF_RATES
-    ):
-        found = format_rate(source.rate) if source.rate else "unknown/variable"
-        raise ProbeError(f"MXF needs a standard constant frame rate ({describe_rates(MXF_RATES)})"
-                         f"; the source runs at {found} fps: use fps_mode 'cfr' or another "
-                         "container")
-    if fmt.codec is Codec.DNXHD and (
-        rate is None or dnxhd_bitrate(fmt.width, fmt.height, rate) is None
-    ):
-        found = format_rate(rate) if rate else "unknown"
-        raise ProbeError(f"DNxHD at {fmt.width}x{fmt.height} has no bitrate for {found} fps; "
-                         "use fps_mode 'cfr' with a standard rate, or dnxhr")
-    return source_facts(source)
-
-
 @dataclass
 class _Attempt:
     """What is known so far about a clip being run, for its record."""
@@ -130,8 +110,8 @@ class _Attempt:
     argv: list[str] | None = None
     exit_code: int | None = None
     stderr: str = ""
-    verification: dict[str, object] | None = None
-    probe: dict[str, object] | None = None
+    verification: Verification | None = None
+    probe: MediaInfo | None = None
 
 
 def _remove(path: Path) -> None:
@@ -159,8 +139,9 @@ def run_clip(
     try:
         _encode(plan, clip, ffmpeg, attempt, progress, check_all_outputs)
     except ClipError as exc:
+        failed = exc.verification if isinstance(exc, VerificationError) else None
         return _finish(clip, started, attempt, ffmpeg, failure=exc.reason,
-                       verification=exc.details or attempt.verification)
+                       verification=failed or attempt.verification)
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
         return _finish(clip, started, attempt, ffmpeg,
@@ -187,11 +168,15 @@ def _encode(plan: Plan, clip: PlannedClip, ffmpeg: str, attempt: _Attempt,
             "source; move or delete it, or change naming_template (nothing was encoded)")
     before = _stat(clip.source)
     from ._probe import probe
+    from ._rules import assess
     from ._verify import verify_output
 
     source = probe(clip.source)
-    attempt.probe = source.to_json()
-    facts = source_limits(plan, source)
+    attempt.probe = source
+    assessment = assess(plan.fmt, source)
+    if assessment.problems:
+        raise ProbeError("; ".join(assessment.problems))
+    facts = assessment.facts
 
     clip.partial.parent.mkdir(parents=True, exist_ok=True)
     _remove(clip.partial)  # a leftover of a killed run: never trusted, never reused
@@ -204,7 +189,8 @@ def _encode(plan: Plan, clip: PlannedClip, ffmpeg: str, attempt: _Attempt,
     attempt.stderr = run.stderr
     if run.exit_code != 0 or run.timed_out:
         # After a timeout ffmpeg's last words are whatever it printed last, not a cause.
-        said = "" if run.timed_out else f": {stderr_tail(run.stderr, 3)}"
+        said = "" if run.timed_out else (
+            f": {ffmpeg_error_lines(run.stderr) or stderr_tail(run.stderr, 3)}")
         raise FFmpegError(
             f"{describe_exit(run, plan.spec.clip_timeout_s)}{said}",
             index=clip.index, argv=argv, exit_code=run.exit_code,
@@ -213,7 +199,7 @@ def _encode(plan: Plan, clip: PlannedClip, ffmpeg: str, attempt: _Attempt,
     if before is None or after is None or (before.st_size, before.st_mtime_ns) != (
             after.st_size, after.st_mtime_ns):
         raise ProbeError(f"source changed or disappeared during encoding: {clip.source}")
-    attempt.verification = verify_output(clip.partial, plan.fmt, source)
+    attempt.verification = verify_output(clip.partial, plan.fmt, source, clip.source)
     # The verified proxy stays at clip.partial: _finish records it, then renames it into place.
 
 
@@ -224,7 +210,7 @@ def _finish(
     ffmpeg: str,
     *,
     failure: str | None = None,
-    verification: dict[str, object] | None = None,
+    verification: Verification | None = None,
 ) -> ClipExecutionResult:
     """Write the clip's record; on success, then rename the verified partial into place.
 
@@ -269,7 +255,7 @@ def _record(
     attempt: _Attempt,
     ffmpeg: str,
     failure: str | None,
-    verification: dict[str, object] | None,
+    verification: Verification | None,
     output: os.stat_result | None,
 ) -> ClipExecutionResult:
     finished = datetime.now(UTC)
@@ -294,11 +280,11 @@ def _record(
         started_at=started,
         finished_at=finished,
         duration_s=round((finished - started).total_seconds(), 3),
-        verification=dict(verification or attempt.verification or {}),
+        verification=verification or attempt.verification,
         task=clip.task_name,
         fingerprint=clip.fingerprint,
         source_size_bytes=source.st_size if source else None,
         source_mtime_ns=source.st_mtime_ns if source else None,
         ffmpeg_version=version,
-        probe=dict(attempt.probe or {}),
+        probe=attempt.probe,
     )

@@ -17,6 +17,9 @@ from typing import Any
 from doit.dependency import DatabaseException, JsonDB
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from ._media import MediaInfo
+from ._verification import Verification
+
 
 class ClipStatus(StrEnum):
     COMPLETED = "COMPLETED"
@@ -54,8 +57,8 @@ class ClipExecutionResult(BaseModel):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     duration_s: float | None = None
-    verification: dict[str, Any] = Field(
-        default_factory=dict, description="What was checked on the output and what was found.")
+    verification: Verification | None = Field(
+        default=None, description="What was checked on the output and what was found.")
     # Bookkeeping that lets the next run decide what is up to date without hashing media.
     task: str | None = None
     fingerprint: str | None = None
@@ -63,7 +66,7 @@ class ClipExecutionResult(BaseModel):
     source_mtime_ns: int | None = None
     output_mtime_ns: int | None = None
     ffmpeg_version: str | None = None
-    probe: dict[str, Any] = Field(default_factory=dict, description="What the source probe found.")
+    probe: MediaInfo | None = Field(default=None, description="What the source probe found.")
 
 
 class JobExecutionResult(BaseModel):
