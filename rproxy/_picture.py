@@ -42,12 +42,16 @@ class Decode:
     rotation: int = 0  # degrees the display matrix turns it
 
 
-def first_frames(path: Path, index: int, count: int = 1) -> list[av.VideoFrame]:
-    """The first `count` frames of stream `index` (fewer if the file has fewer)."""
+def first_frames(path: Path, index: int, count: int = 1,
+                 lowres: int = 0) -> list[av.VideoFrame]:
+    """The first `count` frames of stream `index` (fewer if the file has fewer), decoded at
+    1/2^lowres of their size where the codec can (JPEG 2000)."""
     frames: list[av.VideoFrame] = []
     with av.open(str(path), metadata_errors="ignore") as container:
         stream = container.streams[index]
         stream.codec_context.thread_count = 1
+        if lowres:
+            stream.codec_context.options = {"lowres": str(lowres)}
         for frame in container.decode(stream):
             frames.append(frame)  # type: ignore[arg-type]
             if len(frames) == count:
@@ -70,8 +74,9 @@ def picture(frame: av.VideoFrame, how: Decode, width: int, height: int,
                                f"iw-{left + right}:ih-{top + bottom}:{left}:{top}:exact=1"))
     if field is not None:
         chain.append(graph.add("field", field))
-    for step in {90: ["transpose=clock"], 180: ["hflip", "vflip"],
-                 270: ["transpose=cclock"]}.get(how.rotation, []):
+    # As FFmpeg's autorotate turns it: the display matrix angle is counter-clockwise.
+    for step in {90: ["transpose=cclock"], 180: ["hflip", "vflip"],
+                 270: ["transpose=clock"]}.get(how.rotation, []):
         name, _, args = step.partition("=")
         chain.append(graph.add(name, args or None))
     # To RGB at full size first, then averaged down: the scaler's one-step area path gives

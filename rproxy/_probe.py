@@ -31,6 +31,9 @@ _QUICKTIME_MAGIC = (b"ftyp", b"moov", b"mdat", b"wide", b"free", b"skip", b"pnot
 _MXF_MAGIC = bytes.fromhex("060e2b34")
 _RGB_PREFIXES = ("rgb", "bgr", "argb", "abgr", "rgba", "bgra", "gbr", "0rgb", "rgb0", "0bgr",
                  "bgr0", "x2rgb", "x2bgr", "pal8", "rgb48", "rgba64", "bgr48", "bgra64")
+# Codecs whose one frame costs more than the whole pre-flight may (JPEG 2000 at 4K: 420 ms):
+# decoded at 1/2^n size, which tells the same interlace, colour and pixel format (27 ms).
+LOWRES = {"jpeg2000": 3}
 _EDGE = 256  # index entries looked at from each end for edit-list discards
 _TAIL_PACKETS = 2000  # packets read after seeking near the end before giving up
 
@@ -87,8 +90,14 @@ def _probe_open(container: av.container.InputContainer, path: Path, size: int,
     video = _pick_video(videos)
     ctx = video.codec_context
     ctx.thread_count = 1  # one frame: starting a thread pool costs more than decoding it
+    dims = (ctx.width, ctx.height)
+    lowres = LOWRES.get(ctx.name)
+    if lowres:
+        ctx.options = {"lowres": str(lowres)}
     quicktime = _quicktime(container, path)
     frame, packet = _first_frame(container, video, path, what)
+    if not lowres:
+        dims = (frame.width, frame.height)
     crop = quicktime.clean_aperture_crop(video.index) if quicktime else None
     crop_model = Crop(**vars(crop)) if crop else Crop()
     order = int(getattr(ctx, "field_order", 0) or 0)
@@ -114,10 +123,10 @@ def _probe_open(container: av.container.InputContainer, path: Path, size: int,
         codec_tag=_tag(ctx),
         profile=video.profile,
         pix_fmt=frame.format.name if frame.format else ctx.pix_fmt,
-        coded_width=frame.width,
-        coded_height=frame.height,
-        width=frame.width - crop_model.left - crop_model.right,
-        height=frame.height - crop_model.top - crop_model.bottom,
+        coded_width=dims[0],
+        coded_height=dims[1],
+        width=dims[0] - crop_model.left - crop_model.right,
+        height=dims[1] - crop_model.top - crop_model.bottom,
         container_crop=crop_model,
         sample_aspect_ratio=_ratio(sar),
         display_aspect_ratio=_ratio(dar),
@@ -324,14 +333,17 @@ def _nominal_rates(video: av.VideoStream, info: MediaInfo) -> list[Fraction]:
 
 def _rate(count: int | None, duration: float | None,
           nominal: list[Fraction]) -> tuple[Fraction | None, bool]:
-    """(rate, variable?). A nominal rate (the stream's, then the codec's, then the average)
-    that the frames over the duration agree with to 0.5 % is the rate, exactly; else the
-    frames are unevenly spaced and the rate is their average."""
+    """(rate, variable?). A nominal rate (the stream's, then the codec's) that the frames over
+    the duration agree with is the rate, exactly; else the frames are unevenly spaced and the
+    rate is their average."""
     if not count or not duration or duration <= 0:
         return (Fraction(nominal[0]) if nominal else None), False
     measured = count / duration
     for rate in nominal:
-        if abs(measured - float(rate)) <= 0.005 * float(rate):
+        # Within half a frame over the clip (a short clip's duration is rounded to the
+        # container's millisecond), or 0.5 % (a long one's).
+        if abs(count - duration * float(rate)) <= 0.5 or (
+                abs(measured - float(rate)) <= 0.005 * float(rate)):
             return Fraction(rate), False
     return Fraction(measured).limit_denominator(1001), True
 
@@ -506,11 +518,6 @@ def _metadata_timecode(container: av.container.InputContainer,
             if key.lower() == "timecode" and value:
                 return str(value)
     return None
-
-
-def read_timecode(path: Path) -> str | None:
-    """A file's start timecode as MediaInfo reads it (for the proxy: its own tmcd track)."""
-    return probe(path, what="output").timecode
 
 
 def bitstream_colour(path: Path, index: int) -> Colour:
