@@ -76,7 +76,7 @@ class SourceFacts:
     crop: tuple[int, int, int, int] = (0, 0, 0, 0)  # top, bottom, left, right of the decoded
     container_crop_off: bool = False  # FFmpeg must not apply the container's crop itself
     scan: Scan = Scan.PROGRESSIVE
-    top_field_first: bool = True  # the field order of an interlaced source
+    top_field_first: bool | None = True  # an interlaced source's field order (None: unknown)
     colour: ColourPlan | None = None  # None: leave colour to FFmpeg (the plan, unprobed)
     frames: int | None = None  # encode exactly this many frames (-frames:v)
     fill: bool = False  # constant rate at `rate`: a frame missing from the source is repeated
@@ -137,10 +137,10 @@ def video_filter(fmt: ProxyFormat, facts: SourceFacts) -> str:
     if any(facts.crop):
         # exact: FFmpeg would round an odd top line of a 4:2:x picture down to even.
         steps.append(f"crop=iw-{left + right}:ih-{top + bottom}:{left}:{top}:exact=1")
-    order = "tff" if facts.top_field_first else "bff"
+    order = _field_order(facts)
     if facts.scan is Scan.DEINTERLACE:
         # send_frame: one output frame per input frame (same count and rate); deint=all:
-        # every frame, whatever its own flag says.
+        # every frame, whatever its own flag says; parity auto: as each frame says.
         steps.append(f"bwdif=mode=send_frame:parity={order}:deint=all")
     scale = f"scale={fmt.width}:{fmt.height}"
     if facts.scan is Scan.INTERLACED:
@@ -159,6 +159,12 @@ def video_filter(fmt: ProxyFormat, facts: SourceFacts) -> str:
     return ",".join(steps)
 
 
+def _field_order(facts: SourceFacts) -> str:
+    if facts.top_field_first is None:
+        return "auto"
+    return "tff" if facts.top_field_first else "bff"
+
+
 def encoder_args(fmt: ProxyFormat, facts: SourceFacts) -> list[str]:
     info = FORMATS[fmt.codec]
     interlaced = facts.scan is Scan.INTERLACED
@@ -173,7 +179,7 @@ def encoder_args(fmt: ProxyFormat, facts: SourceFacts) -> list[str]:
         args += ["-b:v", f"{bitrate or dnxhd_bitrate(fmt.width, fmt.height, Fraction(25))}M"]
     args += ["-pix_fmt", info.pix_fmt]
     if interlaced:
-        order = "tff" if facts.top_field_first else "bff"
+        order = _field_order(facts)
         if info.interlace is Interlace.X265:
             args = _with_x265_param(args, f"interlace={order}")
         else:

@@ -194,12 +194,9 @@ def picture_crop(info: MediaInfo) -> tuple[tuple[int, int, int, int], list[str]]
         if parity == 0 and step == 1:
             step = 2
         top = step * round(top / step)
-    height = info.coded_height - top - bottom
-    keep = 2 if parity == 1 or step == 1 else step
-    bottom += height % keep
+    bottom = _fit(info.coded_height - top, bottom, 2 if parity == 1 or step == 1 else step)
     left = 2 * round(left / 2)
-    width = info.coded_width - left - right
-    right += width % 2
+    right = _fit(info.coded_width - left, right, 2)
     notes = []
     coded_size = f"{info.coded_width}x{info.coded_height}"
     final = f"{info.coded_width - left - right}x{info.coded_height - top - bottom}"
@@ -214,6 +211,15 @@ def picture_crop(info: MediaInfo) -> tuple[tuple[int, int, int, int], list[str]]
         why = "to keep the field order" if parity is not None else "for the chroma"
         notes.append(f"picture: {final} from line {top} of {coded_size} ({why})")
     return (top, bottom, left, right), notes
+
+
+def _fit(size: int, cut: int, step: int) -> int:
+    """`cut` moved as little as it takes to leave a multiple of `step` of `size`."""
+    extra = (size - cut) % step
+    if not extra:
+        return cut
+    fewer = cut - (step - extra)
+    return fewer if fewer >= 0 and step - extra < extra else cut + extra
 
 
 def vbi_first_line(info: MediaInfo) -> int | None:
@@ -288,10 +294,9 @@ def suggest_resolution(info: MediaInfo, requested: tuple[int, int],
     else:
         size = (_even(long_side * aspect), _even(long_side))
     if fmt.codec is Codec.DNXHD:
-        for legal in DNXHD_BITRATES:
-            if _same_shape(legal[0], legal[1], aspect):
-                return min(DNXHD_BITRATES, key=lambda s: abs(s[1] - req_h)
-                           if _same_shape(s[0], s[1], aspect) else 10**9)
+        fixed = [s for s in DNXHD_BITRATES if _same_shape(s[0], s[1], aspect)]
+        if fixed:
+            return min(fixed, key=lambda s: abs(s[1] - req_h))
     if fmt.codec in (Codec.DNXHR, Codec.DNXHD):
         min_w, min_h = DNXHR_MIN_SIZE
         if size[0] < min_w or size[1] < min_h:
@@ -306,13 +311,13 @@ def _even(value: Fraction | float | int) -> int:
 
 # -- scan ---------------------------------------------------------------------------------
 
-def scan_plan(fmt: ProxyFormat, info: MediaInfo) -> tuple[Scan, bool, str | None]:
-    """(what happens to the fields, top field first?, why they are not kept). Interlaced
-    sources stay interlaced with the same field order where the codec can carry it;
-    elsewhere they are deinterlaced, one frame per frame."""
+def scan_plan(fmt: ProxyFormat, info: MediaInfo) -> tuple[Scan, bool | None, str | None]:
+    """(what happens to the fields, top field first? (None: unknown), why they are not
+    kept). Interlaced sources stay interlaced with the same field order where the codec can
+    carry it; elsewhere they are deinterlaced, one frame per frame."""
     if not info.interlaced:
         return Scan.PROGRESSIVE, True, None
-    top_first = info.field_order != "bff"
+    top_first = {"tff": True, "bff": False}.get(info.field_order)
     codec = FORMATS[fmt.codec]
     why = None
     if codec.interlace is None:
