@@ -89,8 +89,8 @@ class MediaInfo(BaseModel):
                              description="progressive, tff, bff or unknown, as the file "
                                          "states it (container, else bitstream).")
     coded_field_order: str | None = Field(
-        default=None, description="The bitstream's own field order of the decoded picture "
-                                  "(MPEG-2), when it can be read.")
+        default=None, description="The decoded frame's own field order (tff or bff), which "
+                                  "the container may state otherwise for another raster.")
     colour: Colour = Field(default_factory=Colour,
                            description="Colour codes a decoder uses (bitstream over "
                                        "container).")

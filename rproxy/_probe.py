@@ -14,6 +14,7 @@ from typing import Any
 
 import av
 import av.error
+import av.filter
 
 from ._colour import Colour, from_codes
 from ._errors import ProbeError
@@ -95,7 +96,7 @@ def _probe_open(container: av.container.InputContainer, path: Path, size: int,
     if lowres:
         ctx.options = {"lowres": str(lowres)}
     quicktime = _quicktime(container, path)
-    frame, packet = _first_frame(container, video, path, what)
+    frame = _first_frame(container, video, path, what)
     if not lowres:
         dims = (frame.width, frame.height)
     crop = quicktime.clean_aperture_crop(video.index) if quicktime else None
@@ -107,7 +108,7 @@ def _probe_open(container: av.container.InputContainer, path: Path, size: int,
         field_order = "unknown"
     if not interlaced:
         field_order = "progressive"
-    coded = _mpeg2_field_order(packet) if interlaced and ctx.name == "mpeg2video" else None
+    coded = _frame_field_order(frame) if interlaced else None
     if interlaced and field_order == "unknown" and coded:
         field_order = coded
     rotation = 0
@@ -175,33 +176,47 @@ def _pick_video(videos: list[av.VideoStream]) -> av.VideoStream:
 
 
 def _first_frame(container: av.container.InputContainer, video: av.VideoStream, path: Path,
-                 what: str) -> tuple[av.VideoFrame, bytes]:
-    """Decode one frame: proves the video decodes and tells interlace, rotation and colour.
-    Also the first packet's bytes, for what only the bitstream says."""
-    first = b""
+                 what: str) -> av.VideoFrame:
+    """Decode one frame: proves the video decodes and tells interlace, rotation and colour."""
     try:
         for packet in container.demux(video):
-            if packet.size and not first:
-                first = bytes(packet)
             for frame in packet.decode():
-                return frame, first
+                return frame
     except av.error.FFmpegError as exc:
         raise ProbeError(f"{what} {path.name}: video does not decode ({exc.strerror})") from None
     raise ProbeError(f"{what} {path.name}: no video frame could be decoded (damaged or "
                      "truncated?)")
 
 
-def _mpeg2_field_order(packet: bytes) -> str | None:
-    """top_field_first of the first picture coding extension: the decoded frame's own order
-    (the container may describe another raster, e.g. QuickTime's IMX 486-line picture)."""
-    pos = 0
-    while True:
-        pos = packet.find(b"\x00\x00\x01\xb5", pos)
-        if pos < 0 or pos + 8 > len(packet):
-            return None
-        if packet[pos + 4] >> 4 == 8:  # picture coding extension
-            return "tff" if packet[pos + 7] & 0x80 else "bff"
-        pos += 4
+def _frame_field_order(frame: av.VideoFrame) -> str | None:
+    """The decoded frame's own field order, as FFmpeg's filters will take it (PyAV does not
+    expose the flag): FFmpeg's separatefields gives the first field in time first. The
+    container may state another order for another raster (QuickTime's IMX 486-line picture)
+    or none at all (DV)."""
+    graph = av.filter.Graph()
+    source = graph.add_buffer(width=frame.width, height=frame.height, format=frame.format,
+                              time_base=frame.time_base)
+    split, sink = graph.add("separatefields"), graph.add("buffersink")
+    source.link_to(split)
+    split.link_to(sink)
+    try:
+        graph.configure()
+        graph.push(frame)
+        first = graph.vpull()
+    except (av.error.FFmpegError, ValueError):
+        return None
+    got = _rows(first.planes[0], 0, 1, first.height, frame.width)
+    if got == _rows(frame.planes[0], 0, 2, frame.height, frame.width):
+        return "tff"
+    if got == _rows(frame.planes[0], 1, 2, frame.height, frame.width):
+        return "bff"
+    return None
+
+
+def _rows(plane: Any, start: int, step: int, stop: int, width: int) -> bytes:
+    """Every `step`th row of a plane from `start`, without the padding after each row."""
+    data, size = bytes(plane), plane.line_size
+    return b"".join(data[y * size:y * size + width] for y in range(start, stop, step))
 
 
 def _audio_streams(container: av.container.InputContainer) -> tuple[list[AudioInfo],

@@ -89,3 +89,24 @@ def test_mediainfo_reads_the_field_order(sources: dict[str, Path], tmp_path: Pat
         assert video.scan_type in ((scan, "MBAFF") if order else (scan,)), codec
         if order:
             assert video.scan_order == order, codec
+
+
+def test_a_field_order_no_container_states_is_read_from_the_frames(ffmpeg: str,
+                                                                    tmp_path: Path) -> None:
+    """Raw DV states no field order; its frames are bottom field first (as every 525 and 625
+    DV). The proxy keeps that order, and fields are not mixed."""
+    from tests.media import ffmpeg_run
+
+    source = tmp_path / "tape.dv"
+    ffmpeg_run(ffmpeg, "-f", "lavfi", "-i", "testsrc2=s=720x480:r=60000/1001,scroll=h=0.005",
+               "-frames:v", str(FRAMES), "-vf", "tinterlace=interleave_bottom,setfield=bff",
+               "-r", "30000/1001", "-pix_fmt", "yuv411p", "-c:v", "dvvideo", "-f", "dv",
+               str(source))
+    for codec, container in (("prores_proxy", "mov"), ("vp9", "webm")):
+        record = run_one(source, tmp_path / codec, codec, container, "640x480")
+        assert record.status is ClipStatus.COMPLETED, record.failure_reason
+        assert record.probe is not None and record.probe.field_order == "bff"
+        assert record.verification is not None
+        assert record.verification.checks["fields"].ok
+        if codec == "prores_proxy":
+            assert record.verification.checks["field_order"].found == "bff"
