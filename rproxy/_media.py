@@ -4,8 +4,9 @@ reading records and planning jobs never loads the media libraries; ``_probe`` fi
 from __future__ import annotations
 
 from fractions import Fraction
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from ._colour import Colour
 
@@ -108,3 +109,12 @@ class MediaInfo(BaseModel):
     def sar(self) -> Fraction:
         sar = Fraction(self.sample_aspect_ratio) if self.sample_aspect_ratio else Fraction(1)
         return sar if sar > 0 else Fraction(1)
+
+
+def empty_as_none(value: Any) -> Any:
+    """Records written before these models kept {} where nothing was known."""
+    return None if value == {} else value
+
+
+# The type a record's probe has: older records' {} reads as None.
+RecordedProbe = Annotated[MediaInfo | None, BeforeValidator(empty_as_none)]

@@ -17,8 +17,8 @@ from typing import Any
 from doit.dependency import DatabaseException, JsonDB
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from ._media import MediaInfo
-from ._verification import Verification
+from ._media import RecordedProbe
+from ._verification import RecordedVerification
 
 
 class ClipStatus(StrEnum):
@@ -57,7 +57,7 @@ class ClipExecutionResult(BaseModel):
     started_at: datetime | None = None
     finished_at: datetime | None = None
     duration_s: float | None = None
-    verification: Verification | None = Field(
+    verification: RecordedVerification = Field(
         default=None, description="What was checked on the output and what was found.")
     # Bookkeeping that lets the next run decide what is up to date without hashing media.
     task: str | None = None
@@ -66,7 +66,7 @@ class ClipExecutionResult(BaseModel):
     source_mtime_ns: int | None = None
     output_mtime_ns: int | None = None
     ffmpeg_version: str | None = None
-    probe: MediaInfo | None = Field(default=None, description="What the source probe found.")
+    probe: RecordedProbe = Field(default=None, description="What the source probe found.")
 
 
 class JobExecutionResult(BaseModel):

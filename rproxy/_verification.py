@@ -3,9 +3,11 @@ values. Data only (no PyAV); ``_verify`` fills it."""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field, JsonValue
+from typing import Annotated
 
-from ._media import MediaInfo
+from pydantic import BaseModel, BeforeValidator, Field, JsonValue
+
+from ._media import MediaInfo, empty_as_none
 
 
 class Check(BaseModel):
@@ -29,3 +31,7 @@ class Verification(BaseModel):
                                   description="What happened to the source's fields.")
     output: MediaInfo | None = Field(default=None, description="The probe of the proxy.")
     verify_ms: float | None = Field(default=None, description="What verifying cost, in ms.")
+
+
+# The type a record's verification has: older records' {} reads as None.
+RecordedVerification = Annotated[Verification | None, BeforeValidator(empty_as_none)]
