@@ -101,16 +101,7 @@ def _probe_open(container: av.container.InputContainer, path: Path, size: int,
         dims = (frame.width, frame.height)
     crop = quicktime.clean_aperture_crop(video.index) if quicktime else None
     crop_model = Crop(**vars(crop)) if crop else Crop()
-    order = int(getattr(ctx, "field_order", 0) or 0)
-    interlaced = bool(frame.interlaced_frame) or order in (2, 3, 4, 5)
-    field_order = _FIELD_ORDERS.get(order, "unknown")
-    if interlaced and field_order == "progressive":
-        field_order = "unknown"
-    if not interlaced:
-        field_order = "progressive"
-    coded = _frame_field_order(frame) if interlaced else None
-    if interlaced and field_order == "unknown" and coded:
-        field_order = coded
+    interlaced, field_order, coded = _scan(ctx, frame)
     rotation = 0
     with contextlib.suppress(AttributeError, TypeError, ValueError):
         rotation = round(frame.rotation) % 360
@@ -151,6 +142,19 @@ def _probe_open(container: av.container.InputContainer, path: Path, size: int,
     return info
 
 
+def _scan(ctx: Any, frame: av.VideoFrame) -> tuple[bool, str, str | None]:
+    """(interlaced?, the field order the file states (else the frame's), the frame's own)."""
+    order = int(getattr(ctx, "field_order", 0) or 0)
+    interlaced = bool(frame.interlaced_frame) or order in (2, 3, 4, 5)
+    if not interlaced:
+        return False, "progressive", None
+    coded = _frame_field_order(frame)
+    stated = _FIELD_ORDERS.get(order, "unknown")
+    if stated in ("progressive", "unknown"):
+        stated = coded or "unknown"
+    return True, stated, coded
+
+
 def _ratio(value: Any) -> str | None:
     if not value:
         return None
@@ -182,6 +186,8 @@ def _first_frame(container: av.container.InputContainer, video: av.VideoStream, 
         for packet in container.demux(video):
             for frame in packet.decode():
                 return frame
+        for frame in video.codec_context.decode(None):  # a decoder that holds frames back
+            return frame
     except av.error.FFmpegError as exc:
         raise ProbeError(f"{what} {path.name}: video does not decode ({exc.strerror})") from None
     raise ProbeError(f"{what} {path.name}: no video frame could be decoded (damaged or "

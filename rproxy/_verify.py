@@ -355,9 +355,7 @@ def _note_filled(source_path: Path, source: MediaInfo, found: MediaInfo,
     with contextlib.suppress(av.error.FFmpegError, OSError):
         with av.open(str(source_path), metadata_errors="ignore") as container:
             stream = container.streams[source.video_index]
-            start = stream.start_time or 0
-            present = sum(1 for p in container.demux(stream)
-                          if p.size and p.pts is not None and p.pts >= start)
+            present = sum(1 for p in container.demux(stream) if p.size)
         missing = found.frame_count - present
         if missing > 0:
             notes.append(f"{missing} frame(s) missing from the source's stream were filled "
