@@ -1,12 +1,15 @@
 """The ffmpeg argv builder: a pure function of the proxy format, the paths, and (when the clip
-runs) what the probe found. The only place that knows each codec's flags is ``_formats``."""
+runs) what the rules decided about its source (``_rules.assess`` makes the SourceFacts). The
+only place that knows each codec's flags is ``_formats``; this module only writes them down."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 from fractions import Fraction
 from pathlib import PurePath
 
+from ._colour import SCALER_MATRIX
 from ._formats import (
     AUDIO,
     DNXHD_INTERLACED,
@@ -16,6 +19,7 @@ from ._formats import (
     PCM_24,
     Codec,
     Container,
+    Interlace,
     dnxhd_bitrate,
 )
 
@@ -38,19 +42,44 @@ class ProxyFormat:
         return self.container.value
 
 
+class Scan(StrEnum):
+    """What happens to the source's fields."""
+
+    PROGRESSIVE = "progressive"  # a progressive source, scaled as such
+    INTERLACED = "interlaced"  # kept interlaced: fields scaled apart, same field order
+    DEINTERLACE = "deinterlace"  # one progressive frame per source frame, tagged progressive
+
+
+@dataclass(frozen=True)
+class ColourPlan:
+    """The colour a proxy states, and how the scaler gets there from the source's pixels."""
+
+    primaries: str  # written as they are (FFmpeg names)
+    transfer: str
+    matrix: str  # the matrix the pixels are converted to, and stated
+    in_matrix: str = "auto"  # the scaler's name for the source's matrix (auto: RGB source)
+    in_range: str = "tv"  # the source's range: tv (limited) or pc (full); proxies are tv
+
+
 @dataclass(frozen=True)
 class SourceFacts:
-    """What the probe learnt that changes the command (all optional: the plan has none)."""
+    """What the probe and the rules learnt that changes the command (all optional: the plan,
+    made before any probe, has none)."""
 
     rate: Fraction | None = None
-    timecode: str | None = None
-    interlaced: bool = False
-    top_field_first: bool = True
-    crop_top: int = 0  # vertical-interval lines above the picture (IMX/D-10: 32)
-    audio_layouts: tuple[str, ...] = ()  # channel layout name of each source audio stream
-    audio_bits: tuple[int, ...] = ()  # bits per sample of each source audio stream
+    timecode: str | None = None  # the proxy's start timecode
     video_index: int | None = None  # the picture stream (not cover art or a still before it)
-    duration_s: float | None = None  # of that video stream
+    audio_indexes: tuple[int, ...] | None = None  # streams that hold audio; None: every one
+    audio_layouts: tuple[str, ...] = ()  # channel layout name of each of those
+    audio_bits: tuple[int, ...] = ()  # bits per sample of each of those
+    duration_s: float | None = None  # of the video stream
+    crop: tuple[int, int, int, int] = (0, 0, 0, 0)  # top, bottom, left, right of the decoded
+    container_crop_off: bool = False  # FFmpeg must not apply the container's crop itself
+    scan: Scan = Scan.PROGRESSIVE
+    top_field_first: bool | None = True  # an interlaced source's field order (None: unknown)
+    colour: ColourPlan | None = None  # None: leave colour to FFmpeg (the plan, unprobed)
+    frames: int | None = None  # encode exactly this many frames (-frames:v)
+    fill: bool = False  # constant rate at `rate`: a frame missing from the source is repeated
 
 
 def ffmpeg_path_arg(path: PurePath | str) -> str:
@@ -59,26 +88,6 @@ def ffmpeg_path_arg(path: PurePath | str) -> str:
     The `file:` prefix stops ffmpeg from reading `concat:x` or `http:x` as a protocol; the
     path is absolute, so it never starts with `-`."""
     return f"file:{path}"
-
-
-def interlace_decision(fmt: ProxyFormat, facts: SourceFacts) -> tuple[bool, str | None]:
-    """(carry interlace?, why not). Interlaced sources stay interlaced, same field order, where
-    the codec can carry it; elsewhere they are encoded as they are (no deinterlacing guess)."""
-    if not facts.interlaced:
-        return False, None
-    info = FORMATS[fmt.codec]
-    if not info.carries_interlace:
-        return False, f"{fmt.codec.value} cannot carry it"
-    if fmt.codec is Codec.DNXHD:
-        rates = DNXHD_INTERLACED.get((fmt.width, fmt.height))
-        rate = fmt.rate or facts.rate
-        if rates is None:
-            return False, f"DNxHD has no interlaced profile at {fmt.width}x{fmt.height}"
-        if rate is None or rate not in rates:
-            return False, "DNxHD interlaced takes only 25 and 29.97 fps"
-        if not facts.top_field_first:
-            return False, "DNxHD interlaced is top field first only; the source is bottom first"
-    return True, None
 
 
 def _timecode_parts(timecode: str) -> tuple[int, int, int, int, bool] | None:
@@ -119,44 +128,82 @@ def _timebase(rate: Fraction) -> int:
 
 
 def video_filter(fmt: ProxyFormat, facts: SourceFacts) -> str:
-    """Drop VBI lines, scale first (cheapest) to square pixels keeping the display aspect ratio
-    (anamorphic sources too), pad to the exact size, and restate the field order when the
-    proxy stays interlaced. Phone rotation is applied by ffmpeg's autorotate before this."""
-    w, h = fmt.width, fmt.height
-    carry, _ = interlace_decision(fmt, facts)
+    """Crop (vertical interval, field parity), deinterlace where the codec cannot carry
+    fields, scale to the exact size (fields apart when they are kept) converting the colour
+    with the matrix the proxy states, then state colour, scan and square pixels. Phone
+    rotation is applied by ffmpeg's autorotate before this; there is never padding."""
     steps = []
-    if facts.crop_top:
-        steps.append(f"crop=iw:ih-{facts.crop_top}:0:{facts.crop_top}")
-    steps.append(
-        f"scale={w}:{h}:force_original_aspect_ratio=decrease:force_divisible_by=2:reset_sar=1"
-        + (":interl=1" if carry else ""))
-    steps += [f"pad={w}:{h}:(ow-iw)/2:(oh-ih)/2", "setsar=1"]
-    if carry:
-        steps.append("setfield=tff" if facts.top_field_first else "setfield=bff")
+    top, bottom, left, right = facts.crop
+    if any(facts.crop):
+        # exact: FFmpeg would round an odd top line of a 4:2:x picture down to even.
+        steps.append(f"crop=iw-{left + right}:ih-{top + bottom}:{left}:{top}:exact=1")
+    order = _field_order(facts)
+    if facts.scan is Scan.DEINTERLACE:
+        # send_frame: one output frame per input frame (same count and rate); deint=all:
+        # every frame, whatever its own flag says; parity auto: as each frame says.
+        steps.append(f"bwdif=mode=send_frame:parity={order}:deint=all")
+    scale = f"scale={fmt.width}:{fmt.height}"
+    if facts.scan is Scan.INTERLACED:
+        scale += ":interl=1"
+    colour = facts.colour
+    if colour is not None:
+        if colour.in_matrix != "auto":
+            scale += f":in_color_matrix={colour.in_matrix}:in_range={colour.in_range}"
+        scale += f":out_color_matrix={SCALER_MATRIX.get(colour.matrix, 'auto')}:out_range=tv"
+    steps += [scale, f"format={FORMATS[fmt.codec].pix_fmt}"]
+    params = ["field_mode=" + (order if facts.scan is Scan.INTERLACED else "prog")]
+    if colour is not None:
+        params += ["range=tv", f"color_primaries={colour.primaries}",
+                   f"color_trc={colour.transfer}", f"colorspace={colour.matrix}"]
+    steps += ["setparams=" + ":".join(params), "setsar=1"]
     return ",".join(steps)
+
+
+def _field_order(facts: SourceFacts) -> str:
+    if facts.top_field_first is None:
+        return "auto"
+    return "tff" if facts.top_field_first else "bff"
 
 
 def encoder_args(fmt: ProxyFormat, facts: SourceFacts) -> list[str]:
     info = FORMATS[fmt.codec]
-    carry, _ = interlace_decision(fmt, facts)
+    interlaced = facts.scan is Scan.INTERLACED
     args = ["-c:v", *info.encoder_args]
     if fmt.codec is Codec.DNXHD:
         rate = fmt.rate or facts.rate
-        if carry and rate is not None:
+        if interlaced and rate is not None:
             bitrate: int | None = DNXHD_INTERLACED[(fmt.width, fmt.height)][rate]
         else:
             bitrate = dnxhd_bitrate(fmt.width, fmt.height, rate) if rate is not None else None
         # The plan (no probe yet) shows the 24/25 fps rate; the clip's record has the real one.
         args += ["-b:v", f"{bitrate or dnxhd_bitrate(fmt.width, fmt.height, Fraction(25))}M"]
     args += ["-pix_fmt", info.pix_fmt]
-    if carry:
-        args += ["-flags", "+ildct+ilme"]
-        if fmt.codec is Codec.H264:
+    if interlaced:
+        order = _field_order(facts)
+        if info.interlace is Interlace.X265:
+            args = _with_x265_param(args, f"interlace={order}")
+        else:
+            args += ["-flags", "+ildct+ilme"]
+        if info.interlace is Interlace.X264:
             # libx264 codes top field first unless told: a bottom-first source would swap.
-            args += ["-x264-params", "tff=1" if facts.top_field_first else "bff=1"]
+            args += ["-x264-params", f"{order}=1"]
+    if facts.colour is not None:
+        # The frames carry these from setparams; stating them to the encoder too keeps a
+        # build that takes the encoder's options over the frames' honest.
+        args += ["-color_primaries", facts.colour.primaries, "-color_trc",
+                 facts.colour.transfer, "-colorspace", facts.colour.matrix,
+                 "-color_range", "tv"]
     if info.fourcc == "hvc1" and fmt.container in (Container.MOV, Container.MP4):
         args += ["-tag:v", "hvc1"]
     return args
+
+
+def _with_x265_param(args: list[str], param: str) -> list[str]:
+    """One -x265-params option (a second would replace the first)."""
+    if "-x265-params" in args:
+        at = args.index("-x265-params") + 1
+        return [*args[:at], f"{args[at]}:{param}", *args[at + 1:]]
+    return [*args, "-x265-params", param]
 
 
 def audio_args(fmt: ProxyFormat, facts: SourceFacts) -> list[str]:
@@ -178,6 +225,30 @@ def audio_args(fmt: ProxyFormat, facts: SourceFacts) -> list[str]:
     return args
 
 
+def _maps(facts: SourceFacts) -> list[str]:
+    """The picture and exactly the audio streams the probe accepted (a stream with no audio,
+    mapped, stops the whole encode: "Nothing was written into output file")."""
+    argv = ["-map", "0:v:0" if facts.video_index is None else f"0:{facts.video_index}"]
+    if facts.audio_indexes is None:
+        return [*argv, "-map", "0:a?"]
+    for index in facts.audio_indexes:
+        argv += ["-map", f"0:{index}"]
+    return argv
+
+
+def _timing(fmt: ProxyFormat, facts: SourceFacts) -> list[str]:
+    rate = fmt.rate
+    if rate is None and facts.fill and facts.rate is not None:
+        rate = facts.rate
+    if rate is None:
+        args = ["-fps_mode", "passthrough"]
+    else:
+        args = ["-fps_mode", "cfr", "-r", f"{rate.numerator}/{rate.denominator}"]
+    if facts.frames is not None:
+        args += ["-frames:v", str(facts.frames)]
+    return args
+
+
 def build_argv(
     ffmpeg: str,
     source: PurePath | str,
@@ -185,19 +256,20 @@ def build_argv(
     fmt: ProxyFormat,
     facts: SourceFacts | None = None,
 ) -> list[str]:
-    """The complete ffmpeg command for one clip. Never run through a shell."""
+    """The complete ffmpeg command for one clip. Never run through a shell. Every log line is
+    prefixed with its level ([error] ...), so a failure's reason can be told from FFmpeg's
+    statistics (see ``_stderr.ffmpeg_error_lines``)."""
     facts = facts or SourceFacts()
     argv = [
-        ffmpeg, "-nostdin", "-hide_banner", "-nostats", "-progress", "pipe:1",
+        ffmpeg, "-nostdin", "-hide_banner", "-nostats", "-loglevel", "level+info",
+        "-progress", "pipe:1",
+        # The QuickTime clean aperture is part of `crop` (see _rules.picture_crop).
+        *(["-apply_cropping", "codec"] if facts.container_crop_off else []),
         "-i", ffmpeg_path_arg(source),
-        "-map", "0:v:0" if facts.video_index is None else f"0:{facts.video_index}",
-        "-map", "0:a?",
+        *_maps(facts),
         "-vf", video_filter(fmt, facts),
+        *_timing(fmt, facts),
     ]
-    if fmt.rate is None:
-        argv += ["-fps_mode", "passthrough"]
-    else:
-        argv += ["-fps_mode", "cfr", "-r", f"{fmt.rate.numerator}/{fmt.rate.denominator}"]
     argv += encoder_args(fmt, facts)
     argv += audio_args(fmt, facts)
     timecode = output_timecode(facts.timecode, facts.rate, fmt.rate)

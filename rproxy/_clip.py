@@ -19,16 +19,25 @@ from typing import TYPE_CHECKING
 from . import _signals as interrupts
 from ._argv import build_argv
 from ._bounded import bounded, stall_limit
-from ._errors import ClipError, FFmpegError, OutputConflictError, ProbeError, RproxyError
+from ._errors import (
+    ClipError,
+    FFmpegError,
+    OutputConflictError,
+    ProbeError,
+    RproxyError,
+    VerificationError,
+)
 from ._ffmpeg import describe_exit, ffmpeg_version, run_ffmpeg, stderr_tail
 from ._files import fsync_dir, fsync_file, rename_noreplace, sha256_file
 from ._lock import folder_lock
 from ._plan import Plan, PlannedClip
 from ._records import ClipExecutionResult, ClipStatus, read_clip_record, write_clip_record
+from ._stderr import ffmpeg_error_lines
 from ._truth import Owner, Ownership, ProxyEntry, SourceState, ownership, relative
 
 if TYPE_CHECKING:  # PyAV loads only when a clip is encoded: `plan`, `list` stay quick
-    from ._probe import MediaInfo
+    from ._media import MediaInfo
+    from ._verification import Verification
 
 ProgressFn = Callable[[float, float | None], None]  # (seconds done, total seconds)
 
@@ -73,9 +82,9 @@ def reused_record(plan: Plan, clip: PlannedClip, entry: ProxyEntry) -> ClipExecu
             output_mtime_ns=entry.mtime_ns, output_sha256=entry.sha256,
             fingerprint=entry.fingerprint, source_size_bytes=entry.source.size,
             source_mtime_ns=entry.source.mtime_ns, finished_at=entry.made_at,
-            verification={"ok": True, "notes": [
+            failure_reason=None, warnings=[
                 f"verified when {entry.spec} made it on {entry.made_at:%Y-%m-%d %H:%M} UTC; "
-                "the full record of that encode is gone"]})
+                "the full record of that encode is gone"])
     return record.model_copy(update={
         "index": clip.index, "source_path": clip.source_path, "output_path": clip.output_path,
         "task": clip.task_name, "up_to_date": True})
@@ -146,8 +155,8 @@ class _Attempt:
     argv: list[str] | None = None
     exit_code: int | None = None
     stderr: str = ""
-    verification: dict[str, object] | None = None
-    probe: dict[str, object] | None = None
+    verification: Verification | None = None
+    probe: MediaInfo | None = None
     warnings: list[str] = field(default_factory=list)
     source: SourceState | None = None  # the source before the encode
     sha256: str | None = None
@@ -185,7 +194,8 @@ def run_clip(plan: Plan, clip: PlannedClip, run: ClipRun) -> ClipExecutionResult
     try:
         _encode(plan, clip, run, attempt)
     except ClipError as exc:
-        return _failed(plan, clip, run, started, attempt, exc.reason, exc.details or None)
+        failed = exc.verification if isinstance(exc, VerificationError) else None
+        return _failed(plan, clip, run, started, attempt, exc.reason, failed)
     except OSError as exc:
         return _failed(plan, clip, run, started, attempt, _os_failure("write error", exc))
     except interrupts.INTERRUPTS as exc:
@@ -211,11 +221,11 @@ def _encode(plan: Plan, clip: PlannedClip, run: ClipRun, attempt: _Attempt) -> N
         raise OutputConflictError(f"refusing to overwrite: {problem} (nothing was encoded)")
     limit = stall_limit(plan.spec.clip_timeout_s)
     source = bounded(lambda: probe(clip.source), limit, f"probing the source {clip.source}")
-    attempt.probe = source.to_json()
+    attempt.probe = source
     verdict = assess(plan.fmt, source)
     if verdict.problems:
         raise ProbeError("; ".join(verdict.problems))
-    attempt.warnings = list(verdict.warnings)
+    attempt.warnings = verdict.said
 
     clip.partial.parent.mkdir(parents=True, exist_ok=True)
     _remove(clip.partial)  # a leftover of a killed run: never trusted, never reused
@@ -229,7 +239,8 @@ def _encode(plan: Plan, clip: PlannedClip, run: ClipRun, attempt: _Attempt) -> N
     attempt.stderr = result.stderr
     if result.exit_code != 0 or result.timed_out:
         # After a timeout ffmpeg's last words are whatever it printed last, not a cause.
-        said = "" if result.timed_out else f": {stderr_tail(result.stderr, 3)}"
+        said = "" if result.timed_out else (
+            f": {ffmpeg_error_lines(result.stderr) or stderr_tail(result.stderr, 3)}")
         raise FFmpegError(
             f"{describe_exit(result, plan.spec.clip_timeout_s)}{said}",
             index=clip.index, argv=argv, exit_code=result.exit_code,
@@ -238,8 +249,9 @@ def _encode(plan: Plan, clip: PlannedClip, run: ClipRun, attempt: _Attempt) -> N
     if after is None or not attempt.source.unchanged(after):
         raise ProbeError(f"source changed or disappeared during encoding: {clip.source_path} "
                          "(still being written?)")
-    attempt.verification = bounded(lambda: verify_output(clip.partial, plan.fmt, source), limit,
-                                   f"verifying the proxy {clip.partial}")
+    attempt.verification = bounded(
+        lambda: verify_output(clip.partial, plan.fmt, source, clip.source), limit,
+        f"verifying the proxy {clip.partial}")
     # Flushed before anything calls it COMPLETED: after a power cut a record never promises a
     # proxy whose data was still in memory.
     fsync_file(clip.partial_path)
@@ -304,7 +316,7 @@ def _claims_after(own: Ownership, plan: Plan) -> list[str]:
 
 
 def _failed(plan: Plan, clip: PlannedClip, run: ClipRun, started: datetime,
-            attempt: _Attempt, reason: str, verification: dict[str, object] | None = None,
+            attempt: _Attempt, reason: str, verification: Verification | None = None,
             *, stale_stays: bool = False) -> ClipExecutionResult:
     """Remove what this attempt wrote and record why it failed. A proxy of ours from an earlier
     run at the path is stale (that is why this clip ran): it goes too, unless another spec
@@ -345,7 +357,7 @@ def _record(
     attempt: _Attempt,
     failure: str | None,
     output: os.stat_result | None,
-    verification: dict[str, object] | None = None,
+    verification: Verification | None = None,
 ) -> ClipExecutionResult:
     finished = datetime.now(UTC)
     try:
@@ -370,13 +382,13 @@ def _record(
         started_at=started,
         finished_at=finished,
         duration_s=round((finished - started).total_seconds(), 3),
-        verification=dict(verification or attempt.verification or {}),
+        verification=verification or attempt.verification,
         warnings=attempt.warnings,
         task=clip.task_name,
         fingerprint=plan.fingerprint,
         source_size_bytes=source.size if source else None,
         source_mtime_ns=source.mtime_ns if source else None,
         ffmpeg_version=version,
-        probe=dict(attempt.probe or {}),
+        probe=attempt.probe,
         run_id=run.run_id,
     )

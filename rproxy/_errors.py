@@ -20,7 +20,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ._verification import Verification
 
 from ._text import printable
 
@@ -111,7 +114,13 @@ class FFmpegError(ClipError):
 
 
 class VerificationError(ClipError):
-    """The encoded output does not match what the spec and the source require."""
+    """The encoded output does not match what the spec and the source require;
+    ``verification`` holds every check, so the clip's record keeps them."""
+
+    def __init__(self, message: str, *, verification: Verification | None = None,
+                 **context: Any) -> None:
+        super().__init__(message, **context)
+        self.verification = verification
 
 
 class OutputConflictError(ClipError):

@@ -3,7 +3,8 @@ validation and verification all read. Fixed quality per codec is a Phase 1 decis
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from fractions import Fraction
 
@@ -31,6 +32,23 @@ class Container(StrEnum):
     WEBM = "webm"
 
 
+class Interlace(StrEnum):
+    """How an encoder is told to code the two fields of an interlaced picture."""
+
+    ILDCT = "ildct"  # -flags +ildct+ilme, field order from the frames (ProRes)
+    X264 = "x264"  # ildct plus x264's own tff=1 / bff=1 (it codes top first unless told)
+    X265 = "x265"  # x265's interlace=tff|bff: field pictures, read back as interlaced frames
+    DNXHD = "dnxhd"  # ildct, only the 1080i profiles (DNXHD_INTERLACED), top field first
+
+
+_ALL_COLOUR = frozenset({"primaries", "transfer", "matrix", "range"})
+_PRORES_CODES = {
+    "primaries": frozenset({"bt709", "bt470bg", "smpte170m", "bt2020", "smpte431", "smpte432"}),
+    "transfer": frozenset({"bt709", "smpte2084", "arib-std-b67"}),
+    "matrix": frozenset({"bt709", "smpte170m", "bt2020nc"}),
+}
+
+
 @dataclass(frozen=True)
 class CodecFormat:
     """How one codec is encoded and what its output must look like."""
@@ -42,11 +60,19 @@ class CodecFormat:
     decoded_name: str  # the codec name PyAV reports for the output
     fourcc: str | None  # the sample entry that must land in mov (ProRes profile proof)
     chroma_420: bool  # needs even width and height
-    carries_interlace: bool  # can encode interlaced pictures as such
+    # How the encoder codes interlaced pictures as such (Interlace), None: it cannot, and an
+    # interlaced source is deinterlaced one frame per frame.
+    interlace: Interlace | None
     profile: str | None = None  # the profile PyAV reports, when the codec has a meaningful one
     # Can PyAV read the field order back cheaply (from the bitstream or a reliable container
-    # field)? ProRes and H.264: yes; DNxHD: the interlace flag only.
+    # field)? ProRes, H.264, H.265: yes; DNxHD: the interlace flag only.
     field_order_readable: bool = False
+    # The colour fields the codec's own bitstream states (what a decoder sees without the
+    # container), and where the encoder writes only some codes, those it writes: FFmpeg's
+    # prores_aw writes 0 ("reserved"/"Identity") for any other, which FFmpeg itself then
+    # refuses to convert. Measured with FFmpeg 9.0.2 (tests/test_colour.py checks them).
+    colour_fields: frozenset[str] = frozenset()
+    colour_codes: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @property
     def chroma(self) -> str:
@@ -71,9 +97,12 @@ def _prores(codec: Codec, profile: int, fourcc: str, name: str, pix_fmt: str) ->
         decoded_name="prores",
         fourcc=fourcc,
         chroma_420=False,
-        carries_interlace=True,
+        interlace=Interlace.ILDCT,
         profile=name,
         field_order_readable=True,
+        # ProRes has no range flag: it is always limited (video) range.
+        colour_fields=frozenset({"primaries", "transfer", "matrix"}),
+        colour_codes=_PRORES_CODES,
     )
 
 
@@ -91,8 +120,9 @@ FORMATS: dict[Codec, CodecFormat] = {
         decoded_name="h264",
         fourcc=None,
         chroma_420=True,
-        carries_interlace=True,
+        interlace=Interlace.X264,
         field_order_readable=True,
+        colour_fields=_ALL_COLOUR,
     ),
     Codec.H265: CodecFormat(
         codec=Codec.H265,
@@ -103,7 +133,11 @@ FORMATS: dict[Codec, CodecFormat] = {
         decoded_name="hevc",
         fourcc="hvc1",
         chroma_420=True,
-        carries_interlace=False,
+        # FFmpeg 9's libx265 codes field pictures and its HEVC decoder gives them back as
+        # interlaced frames of the same count, fields intact (measured: tests/test_interlace).
+        interlace=Interlace.X265,
+        field_order_readable=True,
+        colour_fields=_ALL_COLOUR,
     ),
     Codec.DNXHD: CodecFormat(
         codec=Codec.DNXHD,
@@ -113,8 +147,10 @@ FORMATS: dict[Codec, CodecFormat] = {
         decoded_name="dnxhd",
         fourcc="AVdn",
         chroma_420=False,
-        carries_interlace=True,  # only 1920x1080 at 25 and 29.97 fps, top field first
+        interlace=Interlace.DNXHD,  # only 1920x1080 at 25 and 29.97 fps, top field first
         profile="DNXHD",
+        # The DNx bitstream states no colour (FFmpeg's decoder labels every frame BT.709):
+        # the container's tags are the proxy's colour.
     ),
     Codec.DNXHR: CodecFormat(
         codec=Codec.DNXHR,
@@ -124,7 +160,7 @@ FORMATS: dict[Codec, CodecFormat] = {
         decoded_name="dnxhd",
         fourcc="AVdh",
         chroma_420=False,
-        carries_interlace=False,
+        interlace=None,  # FFmpeg: "Interlaced encoding is not supported for DNxHR profiles"
         profile="DNXHR LB",
     ),
     Codec.VP9: CodecFormat(
@@ -138,7 +174,12 @@ FORMATS: dict[Codec, CodecFormat] = {
         decoded_name="vp9",
         fourcc=None,
         chroma_420=True,
-        carries_interlace=False,
+        interlace=None,
+        # VP9's frame header has a colour space and a range bit; primaries and transfer live
+        # in the container only. libvpx has no code for fcc.
+        colour_fields=frozenset({"matrix", "range"}),
+        colour_codes={"matrix": frozenset({"bt709", "bt470bg", "smpte170m", "smpte240m",
+                                           "bt2020nc"})},
     ),
     Codec.AV1: CodecFormat(
         codec=Codec.AV1,
@@ -148,7 +189,8 @@ FORMATS: dict[Codec, CodecFormat] = {
         decoded_name="av1",
         fourcc=None,
         chroma_420=True,
-        carries_interlace=False,
+        interlace=None,
+        colour_fields=_ALL_COLOUR,
     ),
 }
 # `hevc` is another name for `h265`: the same encoder, flags and checks.
@@ -180,6 +222,27 @@ AUDIO_DECODED: dict[Container, frozenset[str]] = {
 OPUS_LAYOUTS = frozenset({"mono", "stereo", "3.0", "quad", "5.0", "5.1", "6.1", "7.1"})
 # Containers whose audio must be 48 kHz.
 AUDIO_48K = frozenset({Container.MXF})
+
+# The colour fields each container states (mov's 'colr' is 'nclc', without range), and where a
+# muxer writes only some codes, those: FFmpeg's MXF muxer leaves out codes it has no UL for
+# and writes some as another (matrix smpte170m reads back as bt470bg, transfer smpte170m as
+# bt709, bt470bg as bt470m). Measured with FFmpeg 9.0.2.
+CONTAINER_COLOUR: dict[Container, frozenset[str]] = {
+    Container.MOV: frozenset({"primaries", "transfer", "matrix"}),
+    Container.MP4: _ALL_COLOUR,
+    Container.MKV: _ALL_COLOUR,
+    Container.WEBM: _ALL_COLOUR,
+    Container.MXF: _ALL_COLOUR,
+}
+CONTAINER_CODES: dict[Container, Mapping[str, frozenset[str]]] = {
+    Container.MXF: {
+        "primaries": frozenset({"bt709", "bt470bg", "smpte170m", "bt2020", "smpte431",
+                                "smpte432"}),
+        "transfer": frozenset({"bt709", "smpte240m", "linear", "iec61966-2-4", "bt2020-10",
+                               "smpte2084", "arib-std-b67"}),
+        "matrix": frozenset({"bt709", "bt470bg", "smpte240m", "bt2020nc"}),
+    },
+}
 
 # FFmpeg muxer names, where they differ from the extension.
 MUXER: dict[Container, str] = {

@@ -193,9 +193,17 @@ class Display:
 
     def preflight_done(self, plan: Plan, problems: list[Problem],
                        warnings: list[tuple[PlannedClip, str]]) -> None:
+        # The same warning for many clips (a card of interlaced clips) is one line.
+        grouped: dict[str, list[PlannedClip]] = {}
         for clip, warning in warnings:
-            self._line(f"{_job(plan)}: warning: clip {clip.index} ({clip.source.name}): "
-                       f"{warning}", QUIET)
+            grouped.setdefault(warning, []).append(clip)
+        for warning, clips in grouped.items():
+            names = ", ".join(clip.source.name for clip in clips[:3])
+            if len(clips) > 3:
+                names += f" and {len(clips) - 3} more"
+            which = (f"clip {clips[0].index} ({names})" if len(clips) == 1
+                     else f"{plural(len(clips), 'clip')} ({names})")
+            self._line(f"{_job(plan)}: warning: {which}: {warning}")
         if problems:
             self._line(f"{_job(plan)}: the pre-flight found {plural(len(problems), 'problem')}; "
                        "nothing was encoded:", QUIET)

@@ -9,11 +9,12 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from ._files import write_json_atomic
+from ._media import RecordedProbe
+from ._verification import RecordedVerification
 
 
 class ClipStatus(StrEnum):
@@ -66,9 +67,9 @@ class ClipExecutionResult(BaseModel):
         default=None, description="When the clip finished (UTC).")
     duration_s: float | None = Field(
         default=None, description="Seconds from started_at to finished_at.")
-    verification: dict[str, Any] = Field(
-        default_factory=dict, description="What was checked on the proxy against its source, "
-        "each check with the expected and the found value.")
+    verification: RecordedVerification = Field(
+        default=None, description="What was checked on the proxy against its source, each "
+        "check with the expected and the found value; null when it was not verified.")
     warnings: list[str] = Field(
         default_factory=list, description="What changed the proxy without being wrong "
         "(deinterlaced, audio resampled, colour codes mapped), as the pre-flight said it.")
@@ -87,8 +88,9 @@ class ClipExecutionResult(BaseModel):
         default=None, description="SHA-256 of the proxy's content when made.")
     ffmpeg_version: str | None = Field(
         default=None, description="First line of `ffmpeg -version` of the FFmpeg that ran.")
-    probe: dict[str, Any] = Field(
-        default_factory=dict, description="What probing the source found.")
+    probe: RecordedProbe = Field(
+        default=None, description="What probing the source found; null when it was not "
+        "probed.")
     run_id: str | None = Field(
         default=None, description="The run that wrote this record.")
 

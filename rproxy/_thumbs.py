@@ -20,7 +20,8 @@ import av
 import av.error
 
 from ._errors import RproxyError
-from ._probe import _VBI_LINES, _duration, _pick_video
+from ._probe import pick_video, stream_duration
+from ._rules import coded_vbi_lines
 
 THUMB_VERSION = 2  # part of the cache key: change it when the same inputs give a new picture
 BOX = (192, 144)  # the largest thumbnail: 16:9 gives 192x108, 4:3 192x144, 9:16 80x144
@@ -101,7 +102,7 @@ def _take(path: Path, at_s: float | None, box: tuple[int, int], *, seek: bool,
         videos = [s for s in container.streams.video if s.codec_context is not None]
         if not videos:
             raise ThumbnailError("no video stream")
-        video = _pick_video(videos)
+        video = pick_video(videos)
         ctx = video.codec_context
         # Frame threads pay off over the frames from a keyframe to the one asked for (1.4x
         # at 48 frames of 720p H.264 on 2 cores) but cost their start-up on the single
@@ -117,7 +118,7 @@ def _take(path: Path, at_s: float | None, box: tuple[int, int], *, seek: bool,
         # The container's pixel aspect first, else the codec's, as ffmpeg picks it for the
         # proxy's filters (av_guess_sample_aspect_ratio); it applies to the cropped picture.
         sar = video.sample_aspect_ratio or ctx.sample_aspect_ratio
-        crop = _VBI_LINES.get((ctx.name, frame.width, frame.height), 0)
+        crop = coded_vbi_lines(ctx.name, frame.width, frame.height) or 0
         try:
             return _picture(frame, Fraction(sar) if sar else Fraction(1), box, time_s, crop)
         except (av.error.FFmpegError, ValueError) as exc:
@@ -132,7 +133,7 @@ def _frame_at(container: Any, video: Any, at_s: float | None, seek: bool,
     start = video.start_time or 0
     limit = _EXACT_FRAMES
     if at_s is None:
-        at_s = (_duration(container, video) or 0.0) / 2
+        at_s = (stream_duration(container, video) or 0.0) / 2
         limit = _NEAR_FRAMES
     target = start + round(at_s / tb) if tb else None
     if seek and target is not None and at_s > 0:

@@ -1,6 +1,7 @@
 """Every codec-container pair through the real engine, on one generated 4-audio-track
-23.976 fps source with timecode 01:00:00:00; plus cfr, silent, rotated and interlaced sources,
-and the pure argv decisions behind them."""
+23.976 fps source with timecode 01:00:00:00; plus cfr, silent and rotated sources, and the
+pure argv decisions behind them (interlace: tests/test_interlace.py, colour:
+tests/test_colour.py)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,7 @@ from rproxy._argv import (
     SourceFacts,
     audio_args,
     build_argv,
-    encoder_args,
     output_timecode,
-    video_filter,
 )
 from rproxy._formats import FORMATS, Codec, Container
 from rproxy._records import ClipStatus
@@ -63,34 +62,39 @@ def test_every_pair_is_verified(four_track_source: Path, tmp_path: Path, codec: 
     size = "1280x720" if codec is Codec.DNXHD else "320x180"
     record = run_one(four_track_source, tmp_path / "out", codec.value, container.value, size)
     assert record.status is ClipStatus.COMPLETED, record.failure_reason
-    checks = record.verification["checks"]
-    assert record.verification["ok"] is True
-    assert all(c["ok"] for c in checks.values()), checks
+    assert record.verification is not None and record.verification.ok is True
+    checks = {name: check.found for name, check in record.verification.checks.items()}
+    assert all(c.ok for c in record.verification.checks.values()), checks
     info = FORMATS[codec]
-    assert checks["video_codec"]["found"] == info.decoded_name
-    assert checks["size"]["found"] == size
-    assert checks["frame_count"]["found"] == SOURCE_FRAMES
-    assert checks["frame_rate"]["found"] == "24000/1001"
-    assert checks["timecode"]["found"] == "01:00:00:00"
-    assert checks["audio_streams"]["found"] == 4
-    assert checks["audio_channels"]["found"] == [2, 2, 2, 2]
-    assert checks["rotation"]["found"] == 0
+    assert checks["video_codec"] == info.decoded_name
+    assert checks["size"] == size
+    assert checks["frame_count"] == SOURCE_FRAMES
+    assert checks["frame_rate"] == "24000/1001"
+    assert checks["timecode"] == "01:00:00:00"
+    assert checks["audio_streams"] == 4
+    assert checks["audio_channels"] == [2, 2, 2, 2]
+    assert checks["rotation"] == 0
+    assert checks["scan"] == "progressive"
+    # The source states no colour: 180 lines at 23.976 are SD 525-line, BT.601.
+    assert isinstance(checks["colour_container"], dict)
+    assert checks["colour_container"]["primaries"] == "smpte170m"
     if codec in FOURCC:
-        assert checks["fourcc"]["found"] == FOURCC[codec]
+        assert checks["fourcc"] == FOURCC[codec]
     if codec is Codec.PRORES_4444:
-        assert checks["chroma"]["found"] == "4:4:4"
+        assert checks["chroma"] == "4:4:4"
     if codec in (Codec.H265, Codec.HEVC) and container in (Container.MOV, Container.MP4):
-        assert checks["fourcc"]["found"] == "hvc1"
+        assert checks["fourcc"] == "hvc1"
     if codec is Codec.DNXHR:
-        assert checks["profile"]["found"] == "DNXHR LB"
+        assert checks["profile"] == "DNXHR LB"
     if codec is Codec.DNXHD:
-        assert checks["profile"]["found"] == "DNXHD"
+        assert checks["profile"] == "DNXHD"
         assert "-b:v" in record.ffmpeg_command and "60M" in record.ffmpeg_command  # type: ignore[operator]
     output = Path(record.output_path)
     assert output.is_file() and output.suffix == f".{container.value}"
     # Independent of the verifier's shortcuts (header counts, packet counts): decode it all.
     assert decoded_frames(output) == SOURCE_FRAMES
-    audio_codecs = {a["codec"] for a in record.verification["output"]["audio"]}
+    assert record.verification.output is not None
+    audio_codecs = {a.codec for a in record.verification.output.audio}
     expected_audio = {Container.MP4: {"aac"}, Container.WEBM: {"opus"}}.get(
         container, {"pcm_s16le"})
     assert audio_codecs == expected_audio
@@ -101,7 +105,8 @@ def test_silent_source_gets_no_audio(ffmpeg: str, tmp_path: Path) -> None:
     for codec, container in (("h264", "mp4"), ("vp9", "webm"), ("dnxhr", "mxf")):
         record = run_one(source, tmp_path / f"out_{container}", codec, container, "320x180")
         assert record.status is ClipStatus.COMPLETED, record.failure_reason
-        assert record.verification["checks"]["audio_streams"]["found"] == 0
+        assert record.verification is not None
+        assert record.verification.checks["audio_streams"].found == 0
         with av.open(record.output_path) as out:
             assert len(out.streams.audio) == 0
 
@@ -113,12 +118,14 @@ def test_cfr_is_constant_at_fps(four_track_source: Path, tmp_path: Path, codec: 
     record = run_one(four_track_source, tmp_path / "out", codec, container, "320x180",
                      fps_mode="cfr", fps="25")
     assert record.status is ClipStatus.COMPLETED, record.failure_reason
-    checks = record.verification["checks"]
-    assert checks["frame_rate"]["found"] == "25"
+    assert record.verification is not None
+    checks = record.verification.checks
+    assert checks["frame_rate"].found == "25"
     expected = round(SOURCE_FRAMES * Fraction(1001, 24000) * 25)
-    assert abs(checks["frame_count"]["found"] - expected) <= 1
+    found = checks["frame_count"].found
+    assert isinstance(found, int) and abs(found - expected) <= 1
     assert abs(decoded_frames(Path(record.output_path)) - expected) <= 1
-    assert checks["timecode"]["found"] == "01:00:00:00"
+    assert checks["timecode"].found == "01:00:00:00"
     with av.open(record.output_path) as out:
         stream = out.streams.video[0]
         times = [frame.time for frame in out.decode(stream)]
@@ -127,59 +134,28 @@ def test_cfr_is_constant_at_fps(four_track_source: Path, tmp_path: Path, codec: 
 
 
 def test_rotated_source_is_upright(ffmpeg: str, tmp_path: Path) -> None:
-    """A landscape recording flagged to display rotated 90° is portrait content: it lands
-    upright (pillarboxed) in a landscape proxy, with no rotation left for players to apply."""
+    """A landscape recording flagged to display rotated 90° is portrait content: its proxy is
+    portrait, upright in its pixels (the picture check compares it with the source turned as
+    its display matrix says), with no rotation left for players to apply. A landscape
+    resolution for it is refused before anything is encoded, with the size to use."""
     plain = make_clip(ffmpeg, tmp_path / "plain.mov", audio_tracks=1, seconds=0.3)
     rotated = tmp_path / "rotated.mov"
 
     subprocess.run([ffmpeg, "-v", "error", "-display_rotation:v:0", "90", "-i", str(plain),
                     "-map", "0", "-c", "copy", str(rotated)], check=True)
-    record = run_one(rotated, tmp_path / "out", "h264", "mp4", "320x180")
+    record = run_one(rotated, tmp_path / "out", "h264", "mp4", "180x320")
     assert record.status is ClipStatus.COMPLETED, record.failure_reason
-    assert record.probe["rotation"] in (90, 270)
-    assert record.verification["checks"]["rotation"]["found"] == 0
-    assert any("rotation" in note for note in record.verification["notes"])
-    rows = gray_rows(Path(record.output_path))
-    # 180 high content scaled to 180 high → about 101 wide, centred: black bars both sides.
-    assert max(max(row[:40]) for row in rows) < 30
-    assert max(max(row[-40:]) for row in rows) < 30
-    centre = [v for row in rows for v in row[140:180]]
-    assert sum(centre) / len(centre) > 40
-
-
-def _interlaced_source(ffmpeg: str, path: Path, order: str) -> Path:
-    mode = "interleave_top" if order == "tff" else "interleave_bottom"
-    return make_clip(ffmpeg, path, size="720x576", rate="50", seconds=0.32, audio_tracks=1,
-                     timecode="10:00:00:00",
-                     extra=("-vf", f"tinterlace={mode},setfield={order}",
-                            "-flags", "+ildct+ilme", "-r", "25"))
-
-
-@pytest.mark.parametrize("order", ["tff", "bff"])
-def test_interlace_kept_with_field_order(ffmpeg: str, tmp_path: Path, order: str) -> None:
-    source = _interlaced_source(ffmpeg, tmp_path / f"{order}.mov", order)
-    for codec, container in (("prores_proxy", "mov"), ("h264", "mp4"), ("h264", "mkv")):
-        record = run_one(source, tmp_path / f"{codec}_{container}", codec, container,
-                         "320x180")
-        assert record.status is ClipStatus.COMPLETED, record.failure_reason
-        checks = record.verification["checks"]
-        assert checks["scan"]["found"] == "interlaced"
-        assert checks["field_order"]["found"] == order
-        assert "kept interlaced" in record.verification["interlace"]
-    record = run_one(source, tmp_path / "vp9", "vp9", "webm", "320x180")
-    assert record.status is ClipStatus.COMPLETED, record.failure_reason
-    assert record.verification["interlace"] == (
-        f"source interlaced ({'top' if order == 'tff' else 'bottom'} field first); "
-        "vp9 cannot carry it; encoded as is")
-
-
-def test_dnxhd_1080i_stays_interlaced(ffmpeg: str, tmp_path: Path) -> None:
-    source = _interlaced_source(ffmpeg, tmp_path / "tff.mov", "tff")
-    record = run_one(source, tmp_path / "out", "dnxhd", "mxf", "1920x1080")
-    assert record.status is ClipStatus.COMPLETED, record.failure_reason
-    assert "120M" in (record.ffmpeg_command or [])  # the lowest interlaced 1080i50 rate
-    assert record.verification["checks"]["scan"]["found"] == "interlaced"
-    assert record.verification["checks"]["timecode"]["found"] == "10:00:00:00"
+    assert record.probe is not None and record.probe.rotation in (90, 270)
+    assert record.verification is not None
+    checks = record.verification.checks
+    assert checks["rotation"].found == 0
+    assert checks["size"].found == "180x320"
+    assert checks["picture_psnr_db"].ok
+    assert any("rotation" in note for note in record.verification.notes)
+    refused = run_one(rotated, tmp_path / "landscape", "h264", "mp4", "320x180")
+    assert refused.status is ClipStatus.FAILED and refused.exit_code is None
+    assert refused.failure_reason is not None
+    assert "use 180x320 for portrait clips like this" in refused.failure_reason
 
 
 # -- the pure decisions behind the commands ----------------------------------------------
@@ -187,26 +163,6 @@ def test_dnxhd_1080i_stays_interlaced(ffmpeg: str, tmp_path: Path) -> None:
 def _fmt(codec: Codec, container: Container, size: tuple[int, int] = (1920, 1080),
          rate: Fraction | None = None) -> ProxyFormat:
     return ProxyFormat(codec, container, size[0], size[1], rate)
-
-
-def test_argv_interlace_flags() -> None:
-    bff = SourceFacts(rate=Fraction(25), interlaced=True, top_field_first=False)
-    tff = SourceFacts(rate=Fraction(25), interlaced=True, top_field_first=True)
-    h264 = encoder_args(_fmt(Codec.H264, Container.MP4), bff)
-    assert h264[h264.index("-x264-params") + 1] == "bff=1"
-    assert "+ildct+ilme" in h264
-    assert video_filter(_fmt(Codec.H264, Container.MP4), bff).endswith("setfield=bff")
-    assert ":interl=1" in video_filter(_fmt(Codec.PRORES_HQ, Container.MOV), tff)
-    assert "-flags" not in encoder_args(_fmt(Codec.VP9, Container.WEBM), tff)
-    assert "setfield" not in video_filter(_fmt(Codec.VP9, Container.WEBM), tff)
-    dnx = encoder_args(_fmt(Codec.DNXHD, Container.MXF), tff)
-    assert dnx[dnx.index("-b:v") + 1] == "120M" and "+ildct+ilme" in dnx
-    # DNxHD has no bottom-first or 720 interlaced profile: encoded as is, progressive rate.
-    assert "-flags" not in encoder_args(_fmt(Codec.DNXHD, Container.MXF), bff)
-    dnx720 = encoder_args(_fmt(Codec.DNXHD, Container.MOV, (1280, 720)), tff)
-    assert "-flags" not in dnx720 and dnx720[dnx720.index("-b:v") + 1] == "60M"
-    assert "-top" not in build_argv("ffmpeg", Path("/a.mov"), Path("/b.mov"),
-                                    _fmt(Codec.PRORES_HQ, Container.MOV), tff)
 
 
 def test_argv_audio_per_stream() -> None:
@@ -222,13 +178,14 @@ def test_argv_audio_per_stream() -> None:
 
 
 def test_argv_paths_crop_and_timecode() -> None:
-    facts = SourceFacts(crop_top=32, timecode="23:58:30:00", rate=Fraction(25))
+    facts = SourceFacts(crop=(32, 0, 0, 0), timecode="23:58:30:00", rate=Fraction(25))
     argv = build_argv("ffmpeg", Path("/m/-i.mxf"), Path("/o/x.mov"),
                       _fmt(Codec.PRORES_PROXY, Container.MOV, (640, 360)), facts)
     assert argv[argv.index("-i") + 1] == "file:/m/-i.mxf"
     assert argv[-1] == "file:/o/x.mov"
-    assert argv[argv.index("-vf") + 1].startswith("crop=iw:ih-32:0:32,scale=640:360:")
+    assert argv[argv.index("-vf") + 1].startswith("crop=iw-0:ih-32:0:32:exact=1,scale=640:360")
     assert argv[argv.index("-timecode") + 1] == "23:58:30:00"
+    assert "-apply_cropping" not in argv and "pad=" not in argv[argv.index("-vf") + 1]
 
 
 def test_output_timecode_retimes_only_for_a_new_timebase() -> None:

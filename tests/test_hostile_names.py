@@ -55,7 +55,7 @@ def test_hostile_source_names_are_read_as_plain_files(
         proxy = out / f"{stem}.mov"
         assert clip.output_path == str(proxy)
         assert proxy.is_file() and proxy.parent == out
-        assert clip.verification.get("ok")
+        assert clip.verification is not None and clip.verification.ok
         # The source went to ffmpeg as one argument: file:<absolute path>, never bare.
         argv = clip.ffmpeg_command or []
         assert argv[argv.index("-i") + 1] == f"file:{tmp_path / name}"

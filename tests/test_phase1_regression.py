@@ -49,7 +49,7 @@ def test_clip_execution_result_schema(project: Path) -> None:
     assert isinstance(record.ffmpeg_command, list) and record.exit_code == 0
     assert record.command_line and record.command_line.startswith(record.ffmpeg_command[0])
     assert record.duration_s is not None and record.duration_s >= 0
-    assert record.verification["ok"] is True
+    assert record.verification is not None and record.verification.ok is True
 
 
 def test_deterministic_output_paths(project: Path) -> None:

@@ -72,7 +72,7 @@ def test_appending_a_clip_encodes_only_it_and_the_old_state_goes(clips: Path) ->
     # The reused clips' records moved along: each clip has its record under the new job.
     records = sorted((out / ".rproxy" / second.job_id / "clips").glob("*.json"))
     assert [r.name for r in records] == ["000.json", "001.json", "002.json", "003.json"]
-    assert all(c.verification.get("ok") for c in second.clips)
+    assert all(c.verification and c.verification.ok for c in second.clips)
 
 
 def test_timeout_edits_and_reordering_reencode_nothing(clips: Path) -> None:
