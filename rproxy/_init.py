@@ -444,8 +444,10 @@ def summary_lines(written: Written, cwd: Path) -> list[str]:
     if written.output_folders:
         lines.append(f"skipped {_folders_text(written.output_folders)}")
     if written.in_subfolders:
-        lines.append(f"note: {plural(written.in_subfolders, 'more video file')} in subfolders "
-                     "were left out; add --recursive to take them (as on a camera card)")
+        count = written.in_subfolders
+        lines.append(f"note: {plural(count, 'more video file')} in subfolders "
+                     f"{'was' if count == 1 else 'were'} left out; add --recursive to take "
+                     "them (as on a camera card)")
     paths = [short_path(spec.spec_path) for spec in written.specs]
     runs = " and ".join(f"`rproxy run {path}`" for path in paths)
     them = "them" if len(paths) > 1 else "it"
