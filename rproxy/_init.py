@@ -29,16 +29,10 @@ from ._plan import proxy_format
 from ._probe import MediaInfo, probe
 from ._progress import plural, short_path
 from ._rules import display_size, suggest_resolution
+from ._scan import VIDEO_EXTENSIONS, find_clips, is_output_folder
 from ._spec import SCHEMA_VERSION, JobSpec
 from ._text import printable
-from ._validate import STATE_DIR, _fold, find_problems
-
-# What FFmpeg reads and cameras write. Hidden files (macOS "._A001.mov" next to every clip on
-# exFAT cards) are never sources.
-VIDEO_EXTENSIONS = frozenset({
-    ".mov", ".mp4", ".m4v", ".mxf", ".mkv", ".webm", ".avi", ".mts", ".m2ts", ".mpg",
-    ".mpeg", ".dv", ".3gp",
-})
+from ._validate import STATE_DIR, _fold, find_problems, missing_output_dir
 
 DEFAULTS: dict[str, Any] = {
     "codec": "prores_proxy",
@@ -92,64 +86,6 @@ class Written:
     @property
     def clip_count(self) -> int:
         return sum(spec.clip_count for spec in self.specs)
-
-
-# -- finding the clips -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Found:
-    clips: list[Path]
-    below: int = 0  # video files in subfolders, not taken (not recursive)
-    output_folders: tuple[Path, ...] = ()  # folders not searched: rproxy's outputs
-
-
-def is_output_folder(path: Path) -> bool:
-    """A folder that holds rproxy's state folder: its video files are proxies, never sources
-    (`rproxy init -r .` in a project must not take proxies/**)."""
-    return (path / STATE_DIR).is_dir()
-
-
-def find_clips(folder: Path, recursive: bool = False,
-               avoid: Callable[[Path], bool] = lambda path: False) -> Found:
-    """The video files in `folder` (and below it, when `recursive`), sorted by path ignoring
-    letter case. Hidden files and folders, rproxy output folders and the folders for which
-    `avoid` is true are not searched."""
-    clips: list[Path] = []
-    below = 0
-    skipped: list[Path] = []
-    # Top-down, so that pruning `dirs` keeps os.walk out of what lies below; without
-    # --recursive the subfolders are still walked, to say how many clips were left there.
-    for root, dirs, files in os.walk(folder):
-        here = Path(root)
-        kept = []
-        for name in dirs:
-            sub = here / name
-            if name.startswith("."):  # .rproxy/ itself, .Trashes, .Spotlight-V100
-                continue
-            if is_output_folder(sub):
-                skipped.append(sub)
-                continue
-            if avoid(sub):  # a proxies folder of this init's, not made or not run yet
-                continue
-            kept.append(name)
-        dirs[:] = kept
-        for name in files:
-            path = here / name
-            if name.startswith(".") or path.suffix.lower() not in VIDEO_EXTENSIONS:
-                continue
-            if not path.is_file():
-                continue
-            if recursive or here == folder:
-                clips.append(path)
-            else:
-                below += 1
-
-    def key(path: Path) -> tuple[str, str]:  # A001.mov, a002.MOV, A003.mov: letter case aside
-        rel = path.relative_to(folder).as_posix()
-        return rel.casefold(), rel
-
-    return Found(sorted(clips, key=key), below, tuple(sorted(skipped)))
 
 
 # -- deciding the specs ------------------------------------------------------------------
@@ -371,6 +307,13 @@ def init_spec(
             raise InitError(f"{printable(str(blocker))} is a file, not a folder, so "
                             f"{what} cannot go in {printable(str(place))}; choose another "
                             f"place with {option}")
+
+    here = Path.cwd().resolve()
+    if not os.path.lexists(out) and here not in out.parents:
+        # Outside the project only the last folder is made, as a run would: a proxies drive
+        # that is not mounted must not become a folder of that name on the system disk.
+        for problem in missing_output_dir(out):
+            raise InitError(f"cannot make the proxies folder: {problem.message}")
 
     def ours(path: Path) -> bool:  # the proxies folders this init writes to: out, out_<shape>
         return path == out or (path.parent == out.parent and path.name.startswith(out.name

@@ -239,6 +239,21 @@ def test_jobs_being_a_file_is_a_clean_error_and_nothing_is_written(
     assert not (tmp_path / "jobs").exists()
 
 
+def test_a_proxies_drive_that_is_not_mounted_is_not_made(tmp_path: Path, ffmpeg: str,
+                                                         init: Run) -> None:
+    project = tmp_path / "project"
+    clip(ffmpeg, project / "A001" / "C001.mov")
+    drive = tmp_path / "Volumes" / "PROXIES"
+    code, _, err = init("A001", "--output-dir", str(drive / "day1"), cwd=project)
+    assert code == 1
+    assert f"does not exist, and neither does its parent folder {drive}" in err
+    assert tree(project) == ["A001", "A001/C001.mov"] and not drive.parent.exists()
+    # In the project, init makes the folders it needs (proxies/A001).
+    code, _, err = init("A001", "--output-dir", "px/day1", cwd=project)
+    assert code == 0, err
+    assert (project / "px" / "day1").is_dir()
+
+
 def test_an_existing_spec_of_any_shape_is_never_overwritten(phone: Path, tmp_path: Path,
                                                             init: Run) -> None:
     (tmp_path / "jobs").mkdir()
