@@ -9,6 +9,7 @@ import argparse
 import json
 import shlex
 import sys
+import time
 from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
@@ -158,7 +159,7 @@ def _counter(what: str) -> Callable[[int, int], None]:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    on_probe = _counter("probing") if sys.stderr.isatty() else None
+    on_probe = _probe_count() if sys.stderr.isatty() else None
     try:
         written = init_spec(args.folder, args.spec, args.output_dir, args.recursive,
                             on_probe=on_probe, codec=args.codec, container=args.container,
@@ -169,6 +170,20 @@ def cmd_init(args: argparse.Namespace) -> int:
     for line in summary_lines(written, Path.cwd()):
         print(line)
     return 0
+
+
+def _probe_count() -> Callable[[int, int], None]:
+    """init's count of probed clips, redrawn in place at most 10 times a second (a clip on a
+    slow card may take a second; a fast folder probes hundreds in that time)."""
+    last = [0.0]
+
+    def show(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done == total or now - last[0] >= 0.1:
+            last[0] = now
+            sys.stderr.write(f"\rprobing {done}/{total}")
+            sys.stderr.flush()
+    return show
 
 
 def cmd_schema(args: argparse.Namespace) -> int:

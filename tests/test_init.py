@@ -4,8 +4,10 @@ nothing is left behind when it fails, and its hints fit the situation."""
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -149,6 +151,26 @@ def test_probe_progress_is_reported(phone: Path, tmp_path: Path,
     assert seen == [(n, 7) for n in range(1, 8)]
     assert [s.clip_count for s in written.specs] == [3, 2, 1]
     assert written.left_out[0][0].name == "IMG_0007.MOV"
+
+
+def test_on_a_terminal_a_probe_count_is_drawn_and_wiped(tmp_path: Path, ffmpeg: str,
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        capsys: pytest.CaptureFixture[str]
+                                                        ) -> None:
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    clip(ffmpeg, tmp_path / "A001" / "C001.mov")
+    clip(ffmpeg, tmp_path / "A001" / "C002.mov")
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.chdir(tmp_path)
+    assert main(["init", "A001"]) == 0
+    drawn = terminal.getvalue()
+    assert drawn.startswith("\rprobing 1/2") and "\rprobing 2/2" in drawn
+    assert drawn.endswith("\r\x1b[K")  # gone before the summary is printed
+    assert "\r" not in capsys.readouterr().out
 
 
 def test_a_folder_with_no_readable_video_writes_nothing(tmp_path: Path, init: Run) -> None:
