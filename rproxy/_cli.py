@@ -9,6 +9,7 @@ import argparse
 import json
 import shlex
 import sys
+import time
 from collections.abc import Callable, Sequence
 from importlib import metadata
 from pathlib import Path
@@ -20,7 +21,7 @@ from . import _signals as interrupts
 from ._clip import clip_command, current_entry
 from ._engine import exit_code_for, run_plan
 from ._errors import JobSpecValidationError, PreflightError, RproxyError
-from ._init import DEFAULTS, init_spec
+from ._init import DEFAULTS, init_spec, summary_lines
 from ._plan import Plan, build_plan
 from ._preflight import check_job, preflight
 from ._progress import NORMAL, QUIET, VERBOSE, Display, plural, short_path
@@ -168,17 +169,31 @@ def _counter(what: str) -> Callable[[int, int], None]:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
-    written = init_spec(args.folder, args.spec, args.output_dir, args.recursive,
-                        codec=args.codec, container=args.container,
-                        resolution=args.resolution)
-    made = " (created)" if written.created_output_dir else ""
-    print(f"wrote {written.spec_path}: {plural(written.clip_count, 'clip')}, proxies into "
-          f"{short_path(written.output_dir)}{made}")
-    if written.in_subfolders:
-        print(f"note: {written.in_subfolders} more video file(s) are in subfolders and were "
-              "left out; add --recursive to take them (as on a camera card)")
-    print(f"next: edit it if needed, then `rproxy run {written.spec_path}` (or `doit`)")
+    on_probe = _probe_count() if sys.stderr.isatty() else None
+    try:
+        written = init_spec(args.folder, args.spec, args.output_dir, args.recursive,
+                            on_probe=on_probe, codec=args.codec, container=args.container,
+                            resolution=args.resolution)
+    finally:
+        if on_probe is not None:
+            sys.stderr.write("\r\033[K")
+    for line in summary_lines(written, Path.cwd()):
+        print(line)
     return 0
+
+
+def _probe_count() -> Callable[[int, int], None]:
+    """init's count of probed clips, redrawn in place at most 10 times a second (a clip on a
+    slow card may take a second; a fast folder probes hundreds in that time)."""
+    last = [0.0]
+
+    def show(done: int, total: int) -> None:
+        now = time.monotonic()
+        if done == total or now - last[0] >= 0.1:
+            last[0] = now
+            sys.stderr.write(f"\rprobing {done}/{total}")
+            sys.stderr.flush()
+    return show
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -240,11 +255,14 @@ def build_parser() -> argparse.ArgumentParser:
                         "default: <output_dir>/.rproxy/<job>/report.html)")
     p.set_defaults(func=cmd_report)
 
-    p = sub.add_parser("init", help="write a starter JobSpec for a folder of clips")
+    p = sub.add_parser("init", help="write starter JobSpecs for a folder of clips: the clips "
+                                    "probed, one spec per display shape (landscape, "
+                                    "portrait, 4:3 ...)")
     p.add_argument("folder", help="folder holding the source clips")
     p.add_argument("--spec", metavar="PATH",
-                   help="where to write the spec (default: jobs/<folder name>.json); an "
-                        "existing file is never overwritten")
+                   help="where to write the spec (default: jobs/<folder name>.json; another "
+                        "shape's spec goes beside it, e.g. jobs/<folder name>_portrait.json); "
+                        "an existing file is never overwritten")
     p.add_argument("--output-dir", metavar="DIR",
                    help="folder for the proxies (default: proxies/<folder name>; created)")
     p.add_argument("-r", "--recursive", action="store_true",
@@ -252,7 +270,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--codec", help=f"proxy codec (default: {DEFAULTS['codec']})")
     p.add_argument("--container", help=f"container (default: {DEFAULTS['container']})")
     p.add_argument("--resolution", metavar="WxH",
-                   help=f"proxy frame size (default: {DEFAULTS['resolution']})")
+                   help=f"proxy frame size near which each shape gets its own (default: "
+                        f"{DEFAULTS['resolution']}: 720x1280 for portrait clips, 960x720 for "
+                        "4:3)")
     p.set_defaults(func=cmd_init)
 
     p = sub.add_parser("schema", help="print the JobSpec JSON Schema (for editors)")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shlex
 import sys
 import threading
 import time
@@ -295,6 +296,13 @@ class Display:
         where = short_path(plan.result_path)
         hint = "" if result.status.value == "COMPLETED" else f" (details: rproxy show {where})"
         self._line(f"result: {where}{hint}", QUIET)
+        if plan.spec.spec_file is not None:  # a spec given as a dict has no name to type
+            # Here, not at import: _report's page module builds on this one.
+            from ._report import default_report_path
+
+            page = short_path(default_report_path(plan.result_path))
+            self._line(f"report: rproxy report {shlex.quote(short_path(plan.spec.spec_file))} "
+                       f"(writes {page})")
 
 
 def plural(count: int, word: str) -> str:

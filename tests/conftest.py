@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
+import pluggy
 import pytest
 
 from rproxy import ClipExecutionResult, JobSpec, build_plan
@@ -14,8 +16,56 @@ from rproxy._clip import ClipRun, run_clip
 from rproxy._ffmpeg import ffmpeg_binary
 from rproxy._synthetic import make_synthetic_clip
 
-SHARED_MEDIA = Path(__file__).resolve().parents[2] / "shared" / "media"
+# Real camera, phone and muxer files, read-only, beside the repo (RPROXY_TEST_MEDIA: elsewhere).
+# A test that needs them skips without them, but fails under CI=true: a CI without the media
+# must not look green (pytest_runtest_makereport below, the one place that decides).
+SHARED_MEDIA = Path(os.environ.get("RPROXY_TEST_MEDIA")
+                    or Path(__file__).resolve().parents[2] / "shared" / "media")
 FAKE_FFMPEG = Path(__file__).resolve().parent / "fakes" / "ffmpeg"
+
+
+def shared_media_missing() -> str:
+    return (f"shared sample media not found: looked for the folder {SHARED_MEDIA} "
+            "(../shared/media beside the repo, or set RPROXY_TEST_MEDIA)")
+
+
+def require_shared_media() -> Path:
+    """SHARED_MEDIA, or skip the test saying where it looked (a failure under CI=true)."""
+    if not SHARED_MEDIA.is_dir():
+        pytest.skip(shared_media_missing())
+    return SHARED_MEDIA
+
+
+@pytest.fixture
+def shared_media() -> Path:
+    return require_shared_media()
+
+
+def _needs_shared_media(item: pytest.Item, reason: str) -> bool:
+    """A test skipped for want of the shared media: its skip names the folder (however it
+    skipped: a skipif mark, pytest.skip, require_shared_media), or its code uses it."""
+    function = getattr(item, "function", None)
+    names = function.__code__.co_names if function is not None else ()
+    return (str(SHARED_MEDIA) in reason or "SHARED_MEDIA" in names
+            or "require_shared_media" in names
+            or "shared_media" in getattr(item, "fixturenames", ()))
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
+                              ) -> Generator[None, pluggy.Result[pytest.TestReport], None]:
+    """Under CI=true, a test skipped because the shared media is missing fails instead."""
+    outcome = yield
+    report = outcome.get_result()
+    if (not report.skipped or hasattr(report, "wasxfail") or os.environ.get("CI") != "true"
+            or SHARED_MEDIA.is_dir()):
+        return
+    longrepr = report.longrepr
+    reason = str(longrepr[2] if isinstance(longrepr, tuple) else longrepr)
+    if _needs_shared_media(item, reason):
+        report.outcome = "failed"
+        report.longrepr = (f"CI=true and the shared media is missing, so this test fails "
+                           f"instead of skipping: {reason}")
 
 
 @pytest.fixture(scope="session")

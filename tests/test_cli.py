@@ -119,8 +119,12 @@ def test_run_summary_names_counts_time_and_result(project: Path) -> None:
     job_id = JobSpec.from_file(spec).id
     assert lines[0] == f"job job ({job_id}): 2 clips -> out (prores_proxy mov 160x90)"
     assert re.fullmatch(rf"job job \({job_id}\) COMPLETED: 2 completed, 0 failed, 0 skipped "
-                        r"of 2 clips in \d+\.\d s", lines[-2]), lines
-    assert lines[-1] == f"result: out/.rproxy/{job_id}/result.json"
+                        r"of 2 clips in \d+\.\d s", lines[-3]), lines
+    assert lines[-2] == f"result: out/.rproxy/{job_id}/result.json"
+    assert lines[-1] == (f"report: rproxy report job.json (writes out/.rproxy/{job_id}/"
+                         "report.html)")
+    assert main(["report", str(spec)]) == 0  # the hint works as written
+    assert (project / "out" / ".rproxy" / job_id / "report.html").is_file()
     again = rproxy("run", str(spec), cwd=project)
     assert "COMPLETED: 2 completed (2 up to date)" in again.stdout
 
