@@ -77,7 +77,8 @@ def main() -> None:
             probes.append(time.perf_counter() - started)
         print(f"\nreference: {source.name}, {kind}, {frames} frames")
         print(f"  decode only (ffmpeg -i SRC -f null -)  {frames / decode:7.1f} fps")
-        print(f"  probe (pre-flight, median of 5)        {1000 * statistics.median(probes):7.1f} ms")
+        probe_ms = 1000 * statistics.median(probes)
+        print(f"  probe (pre-flight, median of 5)        {probe_ms:7.1f} ms")
         print(f"\n  {'codec':14}{'container':10}{'size':10}{'fps':>8}{'x decode':>10}"
               f"{'encode ms':>11}{'verify ms':>11}{'verify %':>10}")
         for codec, container, size in CASES:
