@@ -25,8 +25,9 @@ from typing import Any
 from . import _shapes as shapes
 from ._bounded import STALL_LIMIT_S, bounded
 from ._errors import JobSpecValidationError, ProbeError, RproxyError
+from ._media import MediaInfo
 from ._plan import proxy_format
-from ._probe import MediaInfo, probe
+from ._probe import probe
 from ._progress import plural, short_path
 from ._rules import display_size, suggest_resolution
 from ._scan import VIDEO_EXTENSIONS, find_clips, is_output_folder
