@@ -290,6 +290,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except JobSpecValidationError as exc:
         for line in exc.report_lines(getattr(args, "spec", "spec")):
             print(printable(line), file=sys.stderr)
+        for warning in getattr(exc, "warnings", ()):
+            print(printable(f"warning: {warning}"), file=sys.stderr)
         code = exc.exit_code
     except RproxyError as exc:
         print(printable(f"rproxy: {exc}"), file=sys.stderr)

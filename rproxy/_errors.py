@@ -66,7 +66,13 @@ class JobSpecValidationError(RproxyError):
 
 class PreflightError(JobSpecValidationError):
     """The pre-flight found source-dependent problems; nothing was encoded. Each problem's
-    ``field`` names the clip (``clip 3 (A003.mov)``)."""
+    ``field`` names the clip (``clip 3 (A003.mov)``); ``warnings`` are what the pre-flight
+    would only have warned about (``clip 4 (A004.mov): interlaced source deinterlaced …``)."""
+
+    def __init__(self, problems: Sequence[Problem], source: str | None = None,
+                 warnings: Sequence[str] = ()) -> None:
+        super().__init__(problems, source)
+        self.warnings = list(warnings)
 
 
 class CouldNotStartError(RproxyError):

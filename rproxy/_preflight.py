@@ -92,7 +92,8 @@ def check_job(spec: JobSpec, origin: str | None = None) -> None:
     bad = set(source_rows)
     checked = preflight(plan, [clip for clip in plan.clips
                                if clip.index not in bad and current_entry(plan, clip) is None])
-    raise PreflightError(sorted(problems + checked.problems, key=_clip_index), origin)
+    raise PreflightError(sorted(problems + checked.problems, key=_clip_index), origin,
+                         [f"{clip_field(clip)}: {text}" for clip, text in checked.warnings])
 
 
 def _source_index(problem: Problem) -> int | None:

@@ -141,3 +141,37 @@ def test_plan_shows_exactly_the_commands_that_run(tmp_path: Path,
     assert main(["plan", "--json", str(spec)]) == 0
     again = json.loads(capsys.readouterr().out)["clips"]
     assert [c["up_to_date"] for c in again] == [True, True]
+
+
+def test_a_mixed_card_says_everything_before_the_first_clip(tmp_path: Path, ffmpeg: str,
+                                                           capsys: pytest.CaptureFixture[str]
+                                                           ) -> None:
+    """A DNxHR/MXF job at 1280x720 over a card with a good clip, a variable-rate phone clip, a
+    portrait clip, an interlaced clip and a missing one: every problem (and the warning) at
+    once, from `run` as from `validate`, and nothing written."""
+    def make(name: str, size: str, *extra: str) -> None:
+        subprocess.run([ffmpeg, "-v", "error", "-f", "lavfi", "-i",
+                        f"testsrc2=s={size}:r=25:d=0.4", *extra, "-c:v", "libx264",
+                        "-pix_fmt", "yuv420p", str(tmp_path / name)], check=True)
+
+    make("A001.mp4", "320x180")
+    make("A002.mp4", "320x180", "-vf", "setpts='if(lt(N,5),N*0.04,0.2+(N-5)*0.0333)/TB'",
+         "-fps_mode", "passthrough")
+    make("A003.mp4", "180x320")
+    make("A004.mp4", "320x180", "-vf", "setfield=tff", "-flags", "+ildct+ilme",
+         "-x264-params", "tff=1")
+    (tmp_path / "out").mkdir()
+    spec = write_spec(tmp_path, sources=[f"A00{n}.mp4" for n in range(1, 6)], codec="dnxhr",
+                      container="mxf", resolution="1280x720")
+    for command in ("run", "validate"):
+        assert main([command, str(spec)]) == 2
+        err = capsys.readouterr().err
+        lines = err.strip().splitlines()
+        assert "clip 1 (A002.mp4): MXF needs a standard constant frame rate" in lines[0]
+        assert "clip 2 (A003.mp4): the source shows a 180x320 picture" in lines[1]
+        assert "use 720x1280 for portrait clips like this, in a spec of their own" in lines[1]
+        assert "sources.4: source does not exist" in lines[2]
+        assert lines[3].startswith("warning: clip 3 (A004.mp4): source interlaced"), lines
+        assert "deinterlaced" in lines[3]
+        assert len(lines) == 4, err
+    assert list((tmp_path / "out").iterdir()) == []
