@@ -66,7 +66,7 @@ def render(result: JobExecutionResult, where: Path | None = None) -> str:
     how = (f"interrupted by {result.interrupted_by}" if result.interrupted_by
            else result.status.value)
     lines = [
-        f"job {result.job_id}  {how}: {result.completed_count} completed, "
+        f"{_job_name(result)}  {how}: {result.completed_count} completed, "
         f"{result.failed_count} failed, {result.skipped_count} skipped of {total} "
         f"clip{'s' * (total != 1)}",
     ]
@@ -89,6 +89,13 @@ def render(result: JobExecutionResult, where: Path | None = None) -> str:
         if clip.status.value == "FAILED":
             lines += ["", *_failure(clip)]
     return plain("\n".join(lines)) + "\n"
+
+
+def _job_name(result: JobExecutionResult) -> str:
+    """'job A001 (3c1f0a9e)', as `rproxy run` names it; 'job 3c1f0a9e' without a spec name."""
+    if result.spec and result.spec != result.job_id:
+        return f"job {result.spec} ({result.job_id})"
+    return f"job {result.job_id}"
 
 
 def _row(clip: ClipExecutionResult) -> tuple[str, ...]:

@@ -47,7 +47,8 @@ def test_show_partial_result_from_spec_and_from_result(partial_job: Path) -> Non
     text = done.stdout
     assert not CONTROL.search(text)
     job_id = JobSpec.from_file(partial_job).id
-    assert text.startswith(f"job {job_id}  PARTIAL: 1 completed, 1 failed, 1 skipped of 3 clips")
+    assert text.startswith(
+        f"job job ({job_id})  PARTIAL: 1 completed, 1 failed, 1 skipped of 3 clips")
     assert f"result: out/.rproxy/{job_id}/result.json" in text
     rows = {line.split()[0]: line for line in text.splitlines()
             if re.match(r"^\s*\d+  ", line)}
