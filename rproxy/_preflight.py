@@ -5,7 +5,6 @@ hours in for a reason that was there at clip 0. Clips already up to date are not
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -14,7 +13,7 @@ from ._clip import clip_conflict, current_entry
 from ._errors import ClipError, JobSpecValidationError, PreflightError, Problem
 from ._plan import Plan, PlannedClip, build_plan
 from ._spec import JobSpec
-from ._validate import find_problems
+from ._validate import find_problems, source_file_problem
 
 # (clips probed so far, clips to probe, the clip being probed): a live line on a terminal.
 ProbeProgress = Callable[[int, int, PlannedClip], None]
@@ -48,18 +47,12 @@ def preflight(plan: Plan, clips: Iterable[PlannedClip], *,
         if progress is not None:
             progress(done, len(todo), clip)
         where = clip_field(clip)
-        try:
-            info = os.stat(clip.source_path)
-        except FileNotFoundError:
-            if produced is None or not produced(clip.source_path):
-                problems.append(Problem(where, f"source does not exist: {clip.source_path}"))
-            continue
-        except OSError as exc:
-            problems.append(Problem(where, f"cannot read source {clip.source_path}: "
-                                           f"{exc.strerror or exc}"))
-            continue
-        if not stat.S_ISREG(info.st_mode):
-            problems.append(Problem(where, f"source is not a regular file: {clip.source_path}"))
+        if (produced is not None and not os.path.lexists(clip.source_path)
+                and produced(clip.source_path)):
+            continue  # a task of the user's makes it: its clip checks it when it runs
+        unusable = source_file_problem(clip.source_path)
+        if unusable:
+            problems.append(Problem(where, unusable))
             continue
         conflict = clip_conflict(plan, clip)
         if conflict:

@@ -167,22 +167,29 @@ def _check_sources(spec: JobSpec, must_exist: bool) -> list[Problem]:
             problems.append(Problem(field, f"{printable(text)} is not valid UTF-8 (a byte "
                                            f"shown as {printable(bad)}); rename it"))
             continue
-        try:
-            info = os.stat(text)
-        except FileNotFoundError:
-            if must_exist:
-                problems.append(Problem(field, f"source does not exist: {printable(text)}"))
+        if not must_exist and not os.path.lexists(text):
             continue
-        except OSError as exc:
-            problems.append(Problem(field, f"cannot read source {printable(text)}: "
-                                           f"{exc.strerror}"))
-            continue
-        if not stat.S_ISREG(info.st_mode):
-            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
-            problems.append(Problem(field, f"source is {kind}: {printable(text)}"))
-        elif not os.access(text, os.R_OK):
-            problems.append(Problem(field, f"source is not readable: {printable(text)}"))
+        problem = source_file_problem(text)
+        if problem:
+            problems.append(Problem(field, problem))
     return problems
+
+
+def source_file_problem(text: str) -> str | None:
+    """Why the file at `text` cannot be read as a source (missing, a folder, unreadable), or
+    None. Validation and the pre-flight (which sees the sources later, under doit) both ask."""
+    try:
+        info = os.stat(text)
+    except FileNotFoundError:
+        return f"source does not exist: {printable(text)}"
+    except OSError as exc:
+        return f"cannot read source {printable(text)}: {exc.strerror or exc}"
+    if not stat.S_ISREG(info.st_mode):
+        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        return f"source is {kind}: {printable(text)}"
+    if not os.access(text, os.R_OK):
+        return f"source is not readable: {printable(text)}"
+    return None
 
 
 def _check_output_dir(spec: JobSpec) -> list[Problem]:
