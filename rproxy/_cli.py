@@ -24,7 +24,7 @@ from ._errors import JobSpecValidationError, PreflightError, RproxyError
 from ._init import DEFAULTS, init_spec, summary_lines
 from ._plan import Plan, build_plan
 from ._preflight import check_job, preflight
-from ._progress import NORMAL, QUIET, VERBOSE, Display, plural, short_path
+from ._progress import NORMAL, QUIET, VERBOSE, Display
 from ._records import JobExecutionResult
 from ._report import report
 from ._run import Run
@@ -32,7 +32,7 @@ from ._show import find_result, load_result, render
 from ._signals import signal_name, signal_of
 from ._spec import JobSpec
 from ._tasks import fewer_gc_pauses
-from ._text import printable
+from ._text import plural, printable, short_path
 from ._validate import load_spec
 
 EPILOG = """exit codes: 0 all clips COMPLETED, 1 PARTIAL or FAILED, 2 invalid spec or a problem

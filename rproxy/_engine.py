@@ -16,11 +16,12 @@ from ._doitdb import DOIT_BACKEND
 from ._errors import PreflightError
 from ._plan import Plan, build_plan, task_basename
 from ._preflight import check_job
-from ._progress import NORMAL, SILENT, Display, short_path
+from ._progress import NORMAL, SILENT, Display
 from ._records import JobExecutionResult
 from ._run import Run
 from ._spec import JobSpec
 from ._tasks import RproxyReporter, doit_config, fewer_gc_pauses, job_tasks
+from ._text import short_path
 
 
 def run_plan(plan: Plan, run: Run) -> JobExecutionResult:

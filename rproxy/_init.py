@@ -28,11 +28,10 @@ from ._errors import JobSpecValidationError, ProbeError, RproxyError
 from ._media import MediaInfo
 from ._plan import proxy_format
 from ._probe import probe
-from ._progress import plural, short_path
 from ._rules import display_size, suggest_resolution
 from ._scan import VIDEO_EXTENSIONS, find_clips, is_output_folder
 from ._spec import SCHEMA_VERSION, JobSpec
-from ._text import printable
+from ._text import plural, printable, short_path
 from ._validate import STATE_DIR, _fold, find_problems, missing_output_dir
 
 DEFAULTS: dict[str, Any] = {

@@ -99,6 +99,11 @@ class Plan:
         return self.state_dir / "result.json"
 
     @property
+    def report_path(self) -> Path:
+        """Where `rproxy report` writes the job's QC page by default."""
+        return self.state_dir / "report.html"
+
+    @property
     def lock_path(self) -> Path:
         return self.state_dir / "lock"
 

@@ -21,8 +21,9 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
+
+from ._text import clock, plural, short_path, size_text, took
 
 if TYPE_CHECKING:
     from ._clip import ProgressFn
@@ -42,46 +43,8 @@ def plain(text: str) -> str:
     return _CONTROL.sub("?", text.replace("\r\n", "\n"))
 
 
-def clock(seconds: float) -> str:
-    """0:07, 1:26, 1:02:03."""
-    whole = max(0, int(seconds + 0.5))
-    hours, rest = divmod(whole, 3600)
-    minutes, secs = divmod(rest, 60)
-    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
 
 
-def took(seconds: float | None) -> str:
-    """'0.4 s', '12.3 s', '3 min 05 s', '1 h 02 min'."""
-    if seconds is None:
-        return "?"
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, secs = divmod(int(seconds + 0.5), 60)
-    if minutes < 60:
-        return f"{minutes} min {secs:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
-
-
-def short_path(path: str | Path) -> str:
-    """A path relative to the current folder when it is inside it, else absolute."""
-    text = str(path)
-    try:
-        rel = os.path.relpath(text)
-    except ValueError:
-        return text
-    return text if rel.startswith("..") else rel
-
-
-def size_text(size: int | None) -> str:
-    if size is None:
-        return "?"
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} TB"  # pragma: no cover
 
 
 @dataclass
@@ -297,17 +260,10 @@ class Display:
         hint = "" if result.status.value == "COMPLETED" else f" (details: rproxy show {where})"
         self._line(f"result: {where}{hint}", QUIET)
         if plan.spec.spec_file is not None:  # a spec given as a dict has no name to type
-            # Here, not at import: _report's page module builds on this one.
-            from ._report import default_report_path
-
-            page = short_path(default_report_path(plan.result_path))
+            page = short_path(plan.report_path)
             self._line(f"report: rproxy report {shlex.quote(short_path(plan.spec.spec_file))} "
                        f"(writes {page})")
 
-
-def plural(count: int, word: str) -> str:
-    """'1 clip', '5 clips', '2,000 clips'."""
-    return f"{count:,} {word}{'s' * (count != 1)}"
 
 
 def _job(plan: Plan) -> str:

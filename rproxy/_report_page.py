@@ -28,9 +28,9 @@ from typing import Any
 import pydantic_core
 
 from ._ffmpeg import stderr_tail
-from ._progress import size_text, took
 from ._records import ClipExecutionResult, JobExecutionResult
 from ._spec import JobSpec
+from ._text import size_text, took
 from ._thumbs import BOX, Thumb
 
 # Rows whose pictures are in `src` from the start: what a first screen shows, without waiting

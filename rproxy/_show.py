@@ -13,9 +13,10 @@ from ._errors import RproxyError
 from ._ffmpeg import stderr_tail
 from ._jobstate import read_info
 from ._plan import build_plan
-from ._progress import plain, short_path, size_text, took
+from ._progress import plain
 from ._records import ClipExecutionResult, JobExecutionResult, read_job_result
 from ._spec import JobSpec
+from ._text import short_path, size_text, took
 
 _NOTE = 60  # characters of a reason shown in the table; the full text is below it
 

@@ -25,9 +25,10 @@ from ._files import write_json_atomic
 from ._jobstate import read_run, write_info
 from ._lock import JobLock, folder_lock
 from ._plan import Plan, task_basename
-from ._progress import plain, plural
+from ._progress import plain
 from ._records import ClipExecutionResult, read_clip_record
 from ._run import JobStart, Run, gather
+from ._text import plural
 from ._truth import Owner, ownership
 
 RESULT = "result"

@@ -13,7 +13,9 @@ are left as they are, so ordinary names stay readable; escaping twice changes no
 
 from __future__ import annotations
 
+import os
 import unicodedata
+from pathlib import Path
 
 # Characters of category Cf (format) that are kept: the zero-width joiner builds emoji
 # sequences, and tag characters build subdivision flags. Every other Cf character (bidi
@@ -71,3 +73,53 @@ def _escape(char: str) -> str:
     if code <= 0xFFFF:
         return f"\\u{code:04x}"
     return f"\\U{code:08x}"
+
+
+# -- numbers and paths in words ----------------------------------------------------------
+
+
+def clock(seconds: float) -> str:
+    """0:07, 1:26, 1:02:03."""
+    whole = max(0, int(seconds + 0.5))
+    hours, rest = divmod(whole, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
+def took(seconds: float | None) -> str:
+    """'0.4 s', '12.3 s', '3 min 05 s', '1 h 02 min'."""
+    if seconds is None:
+        return "?"
+    if seconds < 60:
+        return f"{seconds:.1f} s"
+    minutes, secs = divmod(int(seconds + 0.5), 60)
+    if minutes < 60:
+        return f"{minutes} min {secs:02d} s"
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours} h {minutes:02d} min"
+
+
+def short_path(path: str | Path) -> str:
+    """A path relative to the current folder when it is inside it, else absolute."""
+    text = str(path)
+    try:
+        rel = os.path.relpath(text)
+    except ValueError:
+        return text
+    return text if rel.startswith("..") else rel
+
+
+def size_text(size: int | None) -> str:
+    if size is None:
+        return "?"
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} TB"  # pragma: no cover
+
+
+def plural(count: int, word: str) -> str:
+    """'1 clip', '5 clips', '2,000 clips'."""
+    return f"{count:,} {word}{'s' * (count != 1)}"

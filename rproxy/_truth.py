@@ -23,7 +23,7 @@ from pathlib import Path
 from pydantic import BaseModel, Field, ValidationError
 
 from ._files import sha256_file, write_json_atomic
-from ._progress import size_text
+from ._text import size_text
 
 STATE_DIR = ".rproxy"
 _ENTRIES = "proxies"

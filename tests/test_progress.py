@@ -17,7 +17,8 @@ from pathlib import Path
 
 from rproxy import JobSpec, execute_multi_job_spec
 from rproxy._ffmpeg import run_ffmpeg
-from rproxy._progress import NORMAL, QUIET, VERBOSE, Display, clock, plain, took
+from rproxy._progress import NORMAL, QUIET, VERBOSE, Display, plain
+from rproxy._text import clock, took
 
 from .conftest import make_clip, write_spec
 
