@@ -1,5 +1,5 @@
 import sys
 
-from ._cli import console
+from ._entry import console
 
 sys.exit(console())

@@ -24,7 +24,7 @@ from ._errors import JobSpecValidationError, PreflightError, RproxyError
 from ._init import DEFAULTS, init_spec, summary_lines
 from ._plan import Plan, build_plan
 from ._preflight import check_job, preflight
-from ._progress import NORMAL, QUIET, VERBOSE, Display
+from ._progress import NORMAL, QUIET, VERBOSE, Display, escape_unencodable_output
 from ._records import JobExecutionResult
 from ._report import report
 from ._run import Run
@@ -283,6 +283,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    escape_unencodable_output()
     args = build_parser().parse_args(argv)
     try:
         with interrupts.handling(), fewer_gc_pauses():

@@ -21,34 +21,37 @@ def collect(
     finished_at: datetime | None,
     interrupted_by: str | None = None,
     missing: Collection[int] = (),
+    halted: str | None = None,
 ) -> JobExecutionResult:
     """Every clip of the plan, in order: `ran` are the records this run wrote, `reused` the
     proxies that can be reused as they are now; `missing` are clips whose source is not there
-    (under doit: a task of the user's that makes it did not run)."""
+    (under doit: a task of the user's that makes it did not run); `halted` says why clips
+    this run meant to run did not, when nothing in this job stopped it (another job's
+    failure stopped doit)."""
     clips: list[ClipExecutionResult] = []
-    halted: str | None = None  # why the clips from here on did not run
+    cut: str | None = None  # why the clips from here on did not run
     stopped = f"not run: the job was interrupted by {interrupted_by}"
     for clip in plan.clips:
         record = ran.get(clip.index)
-        if record is None and halted is None:
+        if record is None and cut is None:
             record = reused.get(clip.index)
         if record is None:
-            if halted:
-                reason = halted
+            if cut:
+                reason = cut
             elif interrupted_by:
                 reason = stopped
             elif clip.index in missing:
                 reason = (f"not run: its source {clip.source_path} does not exist (did the task "
                           "that makes it fail?)")
             else:
-                reason = "not run in this invocation (not selected)"
+                reason = halted or "not run in this invocation (not selected)"
             record = ClipExecutionResult(
                 index=clip.index, source_path=clip.source_path, output_path=clip.output_path,
                 status=ClipStatus.SKIPPED, failure_reason=reason, task=clip.task_name)
-        elif record.status is ClipStatus.FAILED and halted is None:
+        elif record.status is ClipStatus.FAILED and cut is None:
             interrupt = bool(interrupted_by) and (record.failure_reason or "").startswith(
                 "interrupted")
-            halted = stopped if interrupt else f"not run: clip {clip.task_name} failed first"
+            cut = stopped if interrupt else f"not run: clip {clip.task_name} failed first"
         clips.append(record)
 
     completed = sum(c.status is ClipStatus.COMPLETED for c in clips)

@@ -31,7 +31,7 @@ from ._probe import probe
 from ._rules import display_size, suggest_resolution
 from ._scan import VIDEO_EXTENSIONS, find_clips, is_output_folder
 from ._spec import SCHEMA_VERSION, JobSpec
-from ._text import plural, printable, short_path
+from ._text import plural, printable, rproxy_command, short_path
 from ._validate import STATE_DIR, _fold, find_problems, missing_output_dir
 
 DEFAULTS: dict[str, Any] = {
@@ -392,7 +392,7 @@ def summary_lines(written: Written, cwd: Path) -> list[str]:
                      f"{'was' if count == 1 else 'were'} left out; add --recursive to take "
                      "them (as on a camera card)")
     paths = [short_path(spec.spec_path) for spec in written.specs]
-    runs = " and ".join(f"`rproxy run {path}`" for path in paths)
+    runs = " and ".join(f"`{rproxy_command()} run {path}`" for path in paths)
     them = "them" if len(paths) > 1 else "it"
     lines.append(f"next: edit {them} if needed, then {runs} ({_doit_hint(written, cwd)})")
     return [printable(line) for line in lines]

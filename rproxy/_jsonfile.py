@@ -32,10 +32,10 @@ class JsonFileError(Exception):
         self.message = message
 
 
-def read_json_file(path: str) -> Any:
-    """The JSON value in the regular file at `path` (at most MAX_BYTES, UTF-8, a BOM
-    allowed); JsonFileError for anything else."""
-    return parse_json(_read_bytes(path))
+def read_json_file(path: str, *, max_bytes: int = MAX_BYTES, kind: str = "JobSpec") -> Any:
+    """The JSON value in the regular file at `path` (at most `max_bytes`, UTF-8, a BOM
+    allowed); JsonFileError for anything else. `kind` names what the file should be."""
+    return parse_json(read_file_bytes(path, max_bytes=max_bytes, kind=kind))
 
 
 def parse_json(data: bytes) -> Any:
@@ -81,14 +81,16 @@ def _too_deep() -> JsonFileError:
                                  "JobSpec is two deep ({\"sources\": [...]})")
 
 
-def _read_bytes(path: str) -> bytes:
+def read_file_bytes(path: str, *, max_bytes: int = MAX_BYTES, kind: str = "JobSpec") -> bytes:
+    """The bytes of the regular file at `path`, refused unread when it is not one (a FIFO
+    would block, /dev/zero never ends) or is over `max_bytes`."""
     shown = printable(path)
     # O_NONBLOCK: if the path is swapped for a FIFO between any check and the open, the open
     # returns at once instead of waiting for a writer. O_NOCTTY: a terminal never becomes ours.
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     try:
         info = os.stat(path)
-        _check_kind(info, shown)  # before open: opening a FIFO blocks, a device may act
+        _check_kind(info, shown, max_bytes, kind)  # before open: a FIFO blocks, a device acts
         fd = os.open(path, flags)
     except ValueError:  # a NUL in the path
         raise JsonFileError("file", f"cannot read {shown}: the path contains a NUL "
@@ -96,10 +98,10 @@ def _read_bytes(path: str) -> bytes:
     except OSError as exc:
         raise JsonFileError("file", f"cannot read {shown}: {_reason(exc)}") from None
     try:
-        _check_kind(os.fstat(fd), shown)  # the file opened is the one checked
+        _check_kind(os.fstat(fd), shown, max_bytes, kind)  # the file opened is the one checked
         chunks, size = [], 0
-        while size <= MAX_BYTES:  # read one byte past the limit: a file that grew is refused
-            chunk = os.read(fd, MAX_BYTES + 1 - size)
+        while size <= max_bytes:  # read one byte past the limit: a file that grew is refused
+            chunk = os.read(fd, max_bytes + 1 - size)
             if not chunk:
                 break
             chunks.append(chunk)
@@ -108,21 +110,21 @@ def _read_bytes(path: str) -> bytes:
         raise JsonFileError("file", f"cannot read {shown}: {_reason(exc)}") from None
     finally:
         os.close(fd)
-    if size > MAX_BYTES:
-        raise JsonFileError("file", f"{shown} is larger than {MAX_BYTES // 2**20} MiB; that "
-                                    "is no JobSpec")
+    if size > max_bytes:
+        raise JsonFileError("file", f"{shown} is larger than {max_bytes // 2**20} MiB; that "
+                                    f"is no {kind}")
     return b"".join(chunks)
 
 
-def _check_kind(info: os.stat_result, shown: str) -> None:
+def _check_kind(info: os.stat_result, shown: str, max_bytes: int, kind: str) -> None:
     if stat.S_ISDIR(info.st_mode):
-        raise JsonFileError("file", f"{shown} is a folder, not a JobSpec file")
+        raise JsonFileError("file", f"{shown} is a folder, not a {kind} file")
     if not stat.S_ISREG(info.st_mode):
         raise JsonFileError("file", f"{shown} is not a regular file (a device, FIFO or "
-                                    "socket); a JobSpec is a .json file")
-    if info.st_size > MAX_BYTES:
-        raise JsonFileError("file", f"{shown} is {info.st_size / 2**20:.0f} MiB; a JobSpec "
-                                    f"is at most {MAX_BYTES // 2**20} MiB")
+                                    f"socket); a {kind} is a .json file")
+    if info.st_size > max_bytes:
+        raise JsonFileError("file", f"{shown} is {info.st_size / 2**20:.0f} MiB; a {kind} "
+                                    f"is at most {max_bytes // 2**20} MiB")
 
 
 def _reason(exc: OSError) -> str:

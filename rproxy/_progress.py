@@ -23,7 +23,7 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TextIO
 
-from ._text import clock, plural, short_path, size_text, took
+from ._text import clock, plural, rproxy_command, short_path, size_text, took
 
 if TYPE_CHECKING:
     from ._clip import ProgressFn
@@ -35,6 +35,17 @@ SILENT, QUIET, NORMAL, VERBOSE = -1, 0, 1, 2
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # everything but \t and \n
 _BAR = 12
+
+
+def escape_unencodable_output() -> None:
+    """Make what stdout and stderr cannot encode (a clip named Café on an ASCII-only terminal,
+    a name that is not UTF-8) come out escaped instead of ending the program with a
+    UnicodeEncodeError: rproxy's lines and doit's own alike (doit prints task names)."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            with contextlib.suppress(Exception):
+                reconfigure(errors="backslashreplace")
 
 
 def plain(text: str) -> str:
@@ -257,11 +268,12 @@ class Display:
                    f"{result.skipped_count} skipped of {plural(total, 'clip')} "
                    f"in {took(result.duration_s)}", QUIET)
         where = short_path(plan.result_path)
-        hint = "" if result.status.value == "COMPLETED" else f" (details: rproxy show {where})"
+        rproxy = rproxy_command()
+        hint = "" if result.status.value == "COMPLETED" else f" (details: {rproxy} show {where})"
         self._line(f"result: {where}{hint}", QUIET)
         if plan.spec.spec_file is not None:  # a spec given as a dict has no name to type
             page = short_path(plan.report_path)
-            self._line(f"report: rproxy report {shlex.quote(short_path(plan.spec.spec_file))} "
+            self._line(f"report: {rproxy} report {shlex.quote(short_path(plan.spec.spec_file))} "
                        f"(writes {page})")
 
 

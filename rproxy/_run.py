@@ -228,18 +228,16 @@ class Run:
 
     # -- finishing a job --------------------------------------------------------------------
 
-    def finish(self, plan: Plan) -> JobExecutionResult | None:
+    def finish(self, plan: Plan, *, halted: str | None = None) -> JobExecutionResult | None:
         """Collect and write the job's result from the records on disk (None when the job
-        never started in this run). Stop signals wait until it is written."""
+        never started in this run). Stop signals wait until it is written. `halted`: why
+        clips this run meant to run did not (doit stopped at another job's failure)."""
         start = self.jobs.get(plan.job_id)
         if start is None or not start.ok:
             self._release(plan)
             return None
         with interrupts.deferred():
-            signum = interrupts.pending()
-            result = gather(plan, self.run_id, start.started_at,
-                            interrupts.signal_name(signum) if signum else None,
-                            {i: r for (job, i), r in self.unsaved.items() if job == plan.job_id})
+            result = self.collect(plan, halted=halted)
             try:
                 write_json_atomic(plan.result_path, result)
             except OSError as exc:
@@ -248,6 +246,16 @@ class Run:
             self._release(plan)
         self.display.job_finished(plan, result)
         return result
+
+    def collect(self, plan: Plan, *, halted: str | None = None) -> JobExecutionResult:
+        """What the records on disk say about this run of a started job (nothing written but
+        the job's records of reused proxies)."""
+        start = self.jobs[plan.job_id]
+        signum = interrupts.pending()
+        return gather(plan, self.run_id, start.started_at,
+                      interrupts.signal_name(signum) if signum else None,
+                      {i: r for (job, i), r in self.unsaved.items() if job == plan.job_id},
+                      halted=halted)
 
     def _release(self, plan: Plan) -> None:
         lock = self.locks.pop(plan.job_id, None)
@@ -263,7 +271,8 @@ class _Invalid(RproxyError):
 
 def gather(plan: Plan, run_id: str | None, started_at: datetime | None,
            interrupted_by: str | None,
-           unsaved: dict[int, ClipExecutionResult] | None = None) -> JobExecutionResult:
+           unsaved: dict[int, ClipExecutionResult] | None = None, *,
+           halted: str | None = None) -> JobExecutionResult:
     """What the disk says about run `run_id` of the job: the records it wrote, and every other
     clip whose proxy is up to date. Brings the folder in line on the way (under its lock): the
     job's record of each reused proxy, this spec's claim on it, and the folders of earlier
@@ -293,9 +302,14 @@ def gather(plan: Plan, run_id: str | None, started_at: datetime | None,
         interrupted_by = next((r.failure_reason[len("interrupted by "):].split()[0]
                                for r in ran.values() if r.failure_reason
                                and r.failure_reason.startswith("interrupted by ")), None)
-    result = collect(plan, ran, reused, run_id=run_id, started_at=started_at,
-                     finished_at=datetime.now(UTC), interrupted_by=interrupted_by,
-                     missing=missing)
+    # The job's own times: under doit -n N it shares the run with other jobs.
+    started = [r.started_at for r in ran.values() if r.started_at]
+    finished = [r.finished_at for r in ran.values() if r.finished_at]
+    result = collect(plan, ran, reused, run_id=run_id,
+                     started_at=min([*started, started_at] if started_at else started,
+                                    default=None),
+                     finished_at=max(finished) if finished else datetime.now(UTC),
+                     interrupted_by=interrupted_by, missing=missing, halted=halted)
     for stale in stale_job_dirs(plan):
         remove_job_dir(stale)
     return result

@@ -3,7 +3,6 @@ to reproduce each failed clip."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -12,11 +11,12 @@ from pydantic import ValidationError
 from ._errors import RproxyError
 from ._ffmpeg import stderr_tail
 from ._jobstate import read_info
+from ._jsonfile import JsonFileError, read_json_file
 from ._plan import build_plan
 from ._progress import plain
-from ._records import ClipExecutionResult, JobExecutionResult, read_job_result
+from ._records import ClipExecutionResult, JobExecutionResult
 from ._spec import JobSpec
-from ._text import short_path, size_text, took
+from ._text import printable, rproxy_command, short_path, size_text, took
 
 _NOTE = 60  # characters of a reason shown in the table; the full text is below it
 
@@ -28,15 +28,7 @@ class ResultNotFoundError(RproxyError):
 def find_result(path: str | Path) -> Path:
     """`path` itself when it is a result.json, else the result of the JobSpec at `path`."""
     file = Path(path)
-    try:
-        data: Any = json.loads(file.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ResultNotFoundError(f"{file}: no such file") from None
-    except IsADirectoryError:
-        raise ResultNotFoundError(f"{file} is a folder; give a result.json or a spec "
-                                  "file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ResultNotFoundError(f"{file}: not a JSON result or spec ({exc})") from None
+    data = _read(file)
     if isinstance(data, dict) and "clips" in data and "job_id" in data:
         return file
     spec = JobSpec.from_file(file)  # JobSpecValidationError (exit 2) when it is no spec either
@@ -47,17 +39,40 @@ def find_result(path: str | Path) -> Path:
         if info is not None and info.cleaned_at is not None:
             raise ResultNotFoundError(
                 f"job {spec.id} of {file} was cleaned on {info.cleaned_at:%Y-%m-%d %H:%M} UTC "
-                "(`doit clean` removed its proxies and records); run `rproxy run "
+                f"(`doit clean` removed its proxies and records); run `{rproxy_command()} run "
                 f"{file}` or `doit` to make them again")
         raise ResultNotFoundError(f"job {spec.id} of {file} has not run yet (no "
-                                  f"{short_path(result)}); run `rproxy run {file}` or `doit`")
+                                  f"{short_path(result)}); run `{rproxy_command()} run {file}` "
+                                  "or `doit`")
     return result
 
 
-def load_result(path: Path) -> JobExecutionResult:
+# result.json of a 10,000-clip job with long stderr is tens of MB; a spec is at most 16 MiB.
+RESULT_MAX_BYTES = 512 * 2**20
+
+
+def _read(file: Path) -> Any:
+    """The JSON in a spec or result file: never blocking on a FIFO, never reading /dev/zero
+    or a huge file, never a traceback for deep or odd JSON."""
     try:
-        return read_job_result(path)
-    except (OSError, ValidationError, ValueError) as exc:
+        return read_json_file(str(file), max_bytes=RESULT_MAX_BYTES, kind="result or spec")
+    except JsonFileError as exc:
+        if exc.what == "file":  # the message names the file
+            raise ResultNotFoundError(exc.message) from None
+        raise ResultNotFoundError(f"{printable(str(file))}: not a JSON result or spec: "
+                                  f"{exc.message}") from None
+
+
+def load_result(path: Path) -> JobExecutionResult:
+    data = _read(path)
+    try:
+        return JobExecutionResult.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(result)"
+        raise ResultNotFoundError(f"{printable(str(path))} is not an rproxy result: {where} "
+                                  f"is wrong ({exc.error_count()} problem(s))") from None
+    except (OSError, ValueError) as exc:
         raise ResultNotFoundError(f"{path}: not a readable rproxy result ({exc})") from None
 
 

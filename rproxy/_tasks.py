@@ -28,7 +28,7 @@ from ._plan import Plan, task_basename
 from ._progress import plain
 from ._records import ClipExecutionResult, read_clip_record
 from ._run import JobStart, Run, gather
-from ._text import plural
+from ._text import plural, short_path
 from ._truth import Owner, ownership
 
 RESULT = "result"
@@ -149,7 +149,8 @@ def job_tasks(plan: Plan, run: Run | None, cwd: Path, *, describe: bool = False,
     taken = targets if targets is not None else set()
     allow_chain_depth(len(plan.clips))
     basename = task_basename(plan.name)
-    yield {"basename": basename, "name": None, "doc": job_doc(plan, describe)}
+    yield {"basename": basename, "name": None, "doc": job_doc(plan, describe),
+           "meta": {"rproxy": f"rproxy job {plan.name}"}}
     previous: str | None = None
     cwd_text = str(cwd)
     for clip in plan.clips:
@@ -160,7 +161,7 @@ def job_tasks(plan: Plan, run: Run | None, cwd: Path, *, describe: bool = False,
         yield {
             "basename": basename,
             "name": clip.name,
-            "doc": plain(f"{clip.source_path} → {clip.output_path}"),
+            "doc": plain(f"{short_path(clip.source_path)} -> {short_path(clip.output_path)}"),
             "actions": [(clip_action, [ref])],
             "file_dep": [doit_path(clip.source_path, cwd_text)],
             "targets": [target] if mine else [],
@@ -176,8 +177,8 @@ def job_tasks(plan: Plan, run: Run | None, cwd: Path, *, describe: bool = False,
 
 def job_doc(plan: Plan, count: bool) -> str:
     spec = plan.spec
-    where = str(spec.spec_file) if spec.spec_file else f"job {plan.job_id}"
-    text = (f"{where}: {plural(len(plan.clips), 'clip')} → {spec.output_path} "
+    where = short_path(spec.spec_file) if spec.spec_file else f"job {plan.job_id}"
+    text = (f"{where}: {plural(len(plan.clips), 'clip')} -> {short_path(spec.output_path)} "
             f"({spec.codec.value} {spec.container.value} {spec.resolution})")
     if count:
         current = sum(current_entry(plan, clip) is not None for clip in plan.clips)
@@ -277,7 +278,8 @@ class ResultWanted:
 def result_tasks(plans: list[Plan], selected: Callable[[str], bool]
                  ) -> Iterator[dict[str, Any]]:
     yield {"basename": RESULT, "name": None,
-           "doc": "rebuild a job's result.json from its records (doit result:<spec>)"}
+           "doc": "rebuild a job's result.json from its records (doit result:<spec>)",
+           "meta": {"rproxy": "rproxy results"}}
     for plan in plans:
         name = f"{RESULT}:{plan.name}"
         yield {
@@ -326,24 +328,33 @@ class RproxyReporter(ConsoleReporter):  # type: ignore[misc]
                 return check.ref
         return None
 
+    @staticmethod
+    def _ours(task: Any) -> bool:
+        """One of rproxy's tasks (a clip, a job's group, a collector): rproxy's lines say
+        what happened to it, from its records; doit's own would repeat or confuse it."""
+        return "rproxy" in (getattr(task, "meta", None) or {})
+
     def execute_task(self, task: Any) -> None:
         ref = self._ref(task)
         if ref is None:
-            super().execute_task(task)
+            if not self._ours(task):
+                super().execute_task(task)
         elif isinstance(ref, ClipRef) and ref.run is not None:
             ref.run.display.clip_started(ref.plan, ref.index)
 
     def skip_uptodate(self, task: Any) -> None:
         ref = self._ref(task)
         if ref is None:
-            super().skip_uptodate(task)
+            if not self._ours(task):
+                super().skip_uptodate(task)
         elif isinstance(ref, ClipRef) and ref.run is not None:
             ref.run.display.clip_up_to_date(ref.plan, ref.index)
 
     def add_success(self, task: Any) -> None:
         ref = self._ref(task)
         if ref is None:
-            super().add_success(task)
+            if not self._ours(task):
+                super().add_success(task)
         elif isinstance(ref, ClipRef) and ref.run is not None:
             record = self._record(ref)
             if record is not None:
@@ -352,10 +363,14 @@ class RproxyReporter(ConsoleReporter):  # type: ignore[misc]
     def add_failure(self, task: Any, fail: BaseFail) -> None:
         ref = self._ref(task)
         if ref is None:
-            super().add_failure(task, fail)
+            if not self._ours(task):
+                super().add_failure(task, fail)
             return
         if isinstance(fail, UnmetDependency) or not isinstance(ref, ClipRef) or ref.run is None:
             return  # a later clip after a failure: the result marks it SKIPPED
+        started = ref.run.jobs.get(ref.plan.job_id)
+        if started is not None and not started.ok:
+            return  # the job could not start: that was said once, for the job
         record = self._record(ref)
         if record is not None and record.failure_reason:
             ref.run.display.clip_finished(ref.plan, record)

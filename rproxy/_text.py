@@ -123,3 +123,21 @@ def size_text(size: int | None) -> str:
 def plural(count: int, word: str) -> str:
     """'1 clip', '5 clips', '2,000 clips'."""
     return f"{count:,} {word}{'s' * (count != 1)}"
+
+
+def rproxy_command() -> str:
+    """How to type rproxy here, for the hints rproxy prints: `rproxy` when that is this
+    rproxy on PATH, else its path (`.venv/bin/rproxy` right after the README's install)."""
+    import shutil
+    import sys
+
+    ours = os.path.join(os.path.dirname(sys.executable), "rproxy")
+    if not os.path.exists(ours):
+        return "rproxy"
+    found = shutil.which("rproxy")
+    try:
+        if found and os.path.samefile(found, ours):
+            return "rproxy"
+    except OSError:
+        pass
+    return short_path(ours)

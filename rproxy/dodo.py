@@ -27,7 +27,8 @@ from . import _signals as interrupts
 from ._doitctx import DoitCommand, loading_command
 from ._errors import JobSpecValidationError
 from ._plan import Plan, build_plan
-from ._progress import NORMAL, QUIET, Display
+from ._progress import NORMAL, QUIET, Display, escape_unencodable_output
+from ._records import JobExecutionResult
 from ._run import Run
 from ._tasks import (
     GC_YOUNG_THRESHOLD,
@@ -36,6 +37,7 @@ from ._tasks import (
     job_tasks,
     result_tasks,
 )
+from ._text import rproxy_command
 from ._validate import load_spec
 
 __all__ = ["DOIT_CONFIG", "task_proxy"]
@@ -73,6 +75,7 @@ def _load(path: Path) -> Plan:
 
 def task_proxy() -> Iterator[dict[str, Any]]:
     """Editing proxies: one task per clip of every jobs/*.json (or spec=PATH)."""
+    escape_unencodable_output()  # doit prints task names, which hold the proxies' names
     # This is doit's own process, and the graph built here lives until the run ends: fewer
     # young GC collections for the rest of it (see rproxy._tasks.fewer_gc_pauses).
     young, *older = gc.get_threshold()
@@ -88,7 +91,7 @@ def task_proxy() -> Iterator[dict[str, Any]]:
     files = _spec_files()
     if not files:
         print(f"rproxy: no specs: looked for {SPECS} in {os.getcwd()}; write one with "
-              "`rproxy init FOLDER` (or run `doit spec=PATH`)", file=sys.stderr)
+              f"`{rproxy_command()} init FOLDER` (or run `doit spec=PATH`)", file=sys.stderr)
     plans = [_load(path) for path in files]
     if run is not None:
         run.display.labels = len(plans) > 1
@@ -143,7 +146,17 @@ def _finish_run(run: Run) -> None:
         for plan in run.asked:
             if plan.job_id not in run.jobs:
                 run.start_interrupted(plan)
-    results = [run.finish(plan) for plan in list(run.plans.values())]
+    started = list(run.plans.values())
+    failed = [plan.name for plan in started if run.jobs[plan.job_id].ok
+              and _failed_in_run(run.collect(plan))]
+    halted = (f"not run: doit stopped at the failure in job {failed[0]} (`doit -c` goes on "
+              "with the other jobs)") if failed else None
+    results = [run.finish(plan, halted=None if plan.name in failed else halted)
+               for plan in started]
+    if halted:
+        for plan in run.asked:
+            if plan.job_id not in run.jobs:
+                run.display.refused(plan, halted)
     codes = [start.exit_code for start in run.jobs.values() if not start.ok]
     interrupted = [r.interrupted_by for r in results if r is not None and r.interrupted_by]
     code = None
@@ -151,7 +164,13 @@ def _finish_run(run: Run) -> None:
         code = 128 + int(interrupts.Interrupted(interrupted[0]).signum)
     elif codes:
         code = max(codes)
+    elif failed:
+        code = 1  # doit says 2 for the clips it skipped after a failure (`doit -c`)
     if code is not None:
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(code)
+
+
+def _failed_in_run(result: JobExecutionResult) -> bool:
+    return result.failed_count > 0 and not result.interrupted_by

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
@@ -66,6 +67,14 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
         report.outcome = "failed"
         report.longrepr = (f"CI=true and the shared media is missing, so this test fails "
                            f"instead of skipping: {reason}")
+
+
+@pytest.fixture(autouse=True)
+def venv_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Tests run as if the virtualenv were activated: `rproxy` and `doit` on PATH, so that
+    the hints rproxy prints say `rproxy …` (tests/test_readme.py checks the other case)."""
+    bin_dir = os.path.dirname(sys.executable)
+    monkeypatch.setenv("PATH", bin_dir + os.pathsep + os.environ.get("PATH", ""))
 
 
 @pytest.fixture(scope="session")

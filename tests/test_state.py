@@ -440,3 +440,28 @@ def test_doit_info_on_an_unknown_task_gives_doits_message(clips: Path) -> None:
     assert done.returncode == 3
     assert "'proxy:day1:nosuch.mov' is not a task." in done.stdout + done.stderr
     assert "Traceback" not in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("mode", [(), ("-c",), ("-n", "2")])
+def test_one_jobs_failure_is_told_as_such_for_the_others(
+        clips: Path, mode: tuple[str, ...], ffmpeg_fails_on: Callable[[str], None]) -> None:
+    project = doit_project(clips, {"d1": {"sources": ["../A001.mov", "../A002.mov"]},
+                                   "d2": {"sources": ["../A003.mov", "../A004.mov"]}})
+    ffmpeg_fails_on("A001")
+    done = doit(project, *mode)
+    text = done.stdout + done.stderr
+    assert done.returncode == 1, text  # a failed clip: 1, also where doit would say 2 (-c)
+    assert "Traceback" not in text and "UnmetDependency" not in text
+    d1 = results_of(project, "d1")["d1"]
+    assert [c.status.value for c in d1.clips] == ["FAILED", "SKIPPED"]
+    d2_results = list((project / "d2" / ".rproxy").glob("*/result.json"))
+    if mode == ("-c",):
+        assert read_job_result(d2_results[0]).status.value == "COMPLETED"
+        return
+    told = "not run: doit stopped at the failure in job d1 (`doit -c` goes on"
+    if d2_results:  # it had started (-n 2): its clips that did not run say why
+        d2 = read_job_result(d2_results[0])
+        assert all(told in (c.failure_reason or "") for c in d2.clips
+                   if c.status.value == "SKIPPED")
+    else:
+        assert f"job d2 ({JobSpec.from_file(project / 'jobs' / 'd2.json').id}): {told}" in text
