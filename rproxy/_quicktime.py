@@ -96,16 +96,21 @@ def read_quicktime(path: Path) -> QuickTime:
     info = QuickTime()
     end = os.path.getsize(path)
     with open(path, "rb") as handle:
-        pos, moov = 0, None
+        pos, moov, mdat = 0, None, False
         while pos + 8 <= end:
             box = _box(handle, pos, end)
             if box is None:
                 break
             kind, header, size = box
             if pos + size > end:
-                info.truncated = (f"its '{kind.decode('latin-1')}' atom needs {pos + size:,} "
-                                  f"bytes, the file has {end:,}")
+                # Bytes after a whole 'moov' and 'mdat' (a copy tool's padding, junk) are
+                # not the recording: FFmpeg and MediaInfo read every frame. A cut-off
+                # 'moov' or 'mdat', or one missing, is truncation.
+                if kind in (b"moov", b"mdat") or moov is None or not mdat:
+                    info.truncated = (f"its '{kind.decode('latin-1')}' atom needs "
+                                      f"{pos + size:,} bytes, the file has {end:,}")
                 break
+            mdat = mdat or kind == b"mdat"
             if kind == b"moov" and size <= _MAX_MOOV:
                 handle.seek(pos + header)
                 moov = handle.read(size - header)

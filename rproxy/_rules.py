@@ -134,11 +134,11 @@ def _rate_problems(fmt: ProxyFormat, info: MediaInfo) -> list[str]:
     source_rate = info.rate_fraction
     if fmt.container is Container.MXF and fmt.rate is None and (
             info.variable_rate or source_rate not in MXF_RATES):
-        found = format_rate(source_rate) if source_rate else "unknown"
+        found = f"{format_rate(source_rate)} fps" if source_rate else "an unknown rate"
         if info.variable_rate:
             found = f"a variable rate (about {found})"
         problems.append(f"MXF needs a standard constant frame rate "
-                        f"({describe_rates(MXF_RATES)}); the source runs at {found} fps: use "
+                        f"({describe_rates(MXF_RATES)}); the source runs at {found}: use "
                         "fps_mode 'cfr' or another container")
     rate = fmt.rate or source_rate
     if fmt.codec is Codec.DNXHD and (
@@ -292,7 +292,8 @@ def _aspect_name(aspect: Fraction) -> str:
 
 def suggest_resolution(info: MediaInfo, requested: tuple[int, int],
                        fmt: ProxyFormat) -> tuple[int, int]:
-    """A legal size of the source's display shape near `requested`: the requested height
+    """A legal size of the source's display shape near `requested`: `requested` itself when
+    it has that shape (within rounding to even sizes), else the requested height
     for a source of the same orientation, else the requested long side along the source's
     long side (a 1280x720 request → 720x1280 for 9:16 portrait clips). Even numbers; DNxHR's
     minimum. DNxHD's fixed sizes are all 16:9: a source of another shape gets the size it
@@ -300,6 +301,8 @@ def suggest_resolution(info: MediaInfo, requested: tuple[int, int],
     width, height = display_size(info)
     aspect = Fraction(width, height)
     req_w, req_h = requested
+    if _same_shape(req_w, req_h, aspect):
+        return requested  # already this shape (within rounding): nothing to change
     long_side = max(req_w, req_h)
     if (aspect >= 1) == (req_w >= req_h):
         size = (_even(req_h * aspect), _even(req_h))

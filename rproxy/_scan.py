@@ -15,7 +15,7 @@ from ._validate import STATE_DIR
 # exFAT cards) are never sources.
 VIDEO_EXTENSIONS = frozenset({
     ".mov", ".mp4", ".m4v", ".mxf", ".mkv", ".webm", ".avi", ".mts", ".m2ts", ".mpg",
-    ".mpeg", ".dv", ".3gp",
+    ".mpeg", ".dv", ".3gp", ".ts", ".m2t", ".mod", ".tod", ".vob", ".m2v",
 })
 
 

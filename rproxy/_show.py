@@ -126,8 +126,8 @@ def _row(clip: ClipExecutionResult) -> tuple[str, ...]:
         status,
         took(clip.duration_s) if clip.duration_s is not None else "-",
         size_text(clip.output_size_bytes) if clip.output_size_bytes is not None else "-",
-        Path(clip.source_path).name,
-        Path(clip.output_path).name,
+        printable(Path(clip.source_path).name),
+        printable(Path(clip.output_path).name),
         note,
     )
 

@@ -32,6 +32,7 @@ SCHEMA_VERSION = 1
 MIN_RATE, MAX_RATE = 1, 1000  # fps; nothing an editor cuts runs outside this
 # A week. Beyond it the timeout is no timeout, and past ~9.2e9 s Python's timers refuse it.
 MAX_CLIP_TIMEOUT_S = 7 * 24 * 3600
+MIN_CLIP_TIMEOUT_S = 1
 MAX_PATH_BYTES = 4096  # PATH_MAX on Linux (macOS: 1024); a longer path cannot be opened
 MAX_TEMPLATE_CHARS = 1024  # a name is at most 255 bytes per folder level; room for a few
 
@@ -55,7 +56,8 @@ def parse_rate(text: str) -> Fraction:
     '25' → 25, '24000/1001' → 24000/1001. A decimal that is N*1000/1001 rounded to the
     digits written (two or more) means exactly that NTSC rate, as every editor means it:
     '23.976' and '23.98' → 24000/1001, '29.97' → 30000/1001, '59.94' → 60000/1001,
-    '47.952' → 48000/1001, '119.88' → 120000/1001. Other decimals are exact ('12.5' → 25/2),
+    '47.952' → 48000/1001, '119.88' → 120000/1001; cut off instead of rounded too ('23.97',
+    '47.95', as some editors show them). Other decimals are exact ('12.5' → 25/2),
     and so is a ratio ('2997/100' is 29.97 exactly). Rates outside 1 to 1000 fps are refused.
     """
     match = _RATE_RE.fullmatch(text)
@@ -80,7 +82,12 @@ def _decimal_rate(whole: str, digits: str) -> Fraction:
         return exact
     pulled_down = round(exact * Fraction(1001, 1000))
     ntsc = Fraction(pulled_down * 1000, 1001)
-    return ntsc if abs(ntsc - exact) <= Fraction(1, 2 * 10 ** len(digits)) else exact
+    step = Fraction(1, 10 ** len(digits))
+    if abs(ntsc - exact) <= step / 2:  # rounded: 23.976, 23.98, 29.97
+        return ntsc
+    if exact < ntsc < exact + step:  # cut off, as some editors show it: 23.97, 47.95
+        return ntsc
+    return exact
 
 
 # -- what each field takes, in words: the one source of the messages below --------------
@@ -100,7 +107,8 @@ HINTS: dict[str, str] = {
     "fps": 'a frame rate such as "25", "29.97" or "24000/1001", or null',
     "naming_template": 'a file name with tokens, e.g. "{source_name}_proxy"',
     "created_at": 'an ISO 8601 time such as "2024-06-14T18:30:00Z", or null',
-    "clip_timeout_s": f"a number of seconds from above 0 up to {MAX_CLIP_TIMEOUT_S} (a week)",
+    "clip_timeout_s": f"a number of seconds from {MIN_CLIP_TIMEOUT_S} up to "
+                      f"{MAX_CLIP_TIMEOUT_S} (a week)",
 }
 
 
@@ -247,9 +255,9 @@ def _clip_timeout_s(value: Any) -> Any:
         raise _wrong("clip_timeout_s", value)
     if not math.isfinite(value):  # only from Python: the JSON reader refuses them
         raise ValueError(f"{value} is not a number of seconds")
-    if value <= 0:
-        raise ValueError(f"{value:g} s would stop every clip at once; give a number of "
-                         "seconds above 0, e.g. 3600")
+    if value < MIN_CLIP_TIMEOUT_S:
+        raise ValueError(f"{value:g} s would stop every clip before FFmpeg has started; give "
+                         f"at least {MIN_CLIP_TIMEOUT_S} s, e.g. 3600")
     if value > MAX_CLIP_TIMEOUT_S:
         raise ValueError(f"{value:g} s is more than a week, the longest clip_timeout_s "
                          f"({MAX_CLIP_TIMEOUT_S}); a clip that takes longer has hung")

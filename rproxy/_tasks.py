@@ -150,6 +150,7 @@ def job_tasks(plan: Plan, run: Run | None, cwd: Path, *, describe: bool = False,
     allow_chain_depth(len(plan.clips))
     basename = task_basename(plan.name)
     yield {"basename": basename, "name": None, "doc": job_doc(plan, describe),
+           "clean": [(clean_earlier_versions, [plan])],
            "meta": {"rproxy": f"rproxy job {plan.name}"}}
     previous: str | None = None
     cwd_text = str(cwd)
@@ -246,6 +247,39 @@ def clean_clip(ref: ClipRef, dryrun: bool = False) -> None:
                 write_info(plan, cleaned=True)
     finally:
         lock.release()
+
+
+def clean_earlier_versions(plan: Plan, dryrun: bool = False) -> None:
+    """Remove the proxies that earlier versions of this spec made and that it no longer
+    names (the codec or the naming template changed): the folder's record says this spec
+    wanted them, and no other spec wants them now."""
+    names = {clip.name for clip in plan.clips}
+    stale = [entry for entry in plan.folder.entries()
+             if plan.identity in entry.claims and entry.name not in names]
+    if not stale:
+        return
+    said = "would remove" if dryrun else "removed"
+    with folder_lock(plan.folder.root):
+        for entry in stale:
+            fresh = plan.folder.read(entry.name)
+            if fresh is None or plan.identity not in fresh.claims:
+                continue
+            others = [c for c in fresh.claims if c != plan.identity]
+            own = ownership(plan.folder, fresh.name, fresh)
+            path = plan.folder.path_of(fresh.name)
+            if others:
+                print(f"kept {plain(path)}: {others[0].split(':', 1)[-1]} uses it too")
+                if not dryrun:
+                    plan.folder.write(fresh.model_copy(update={"claims": others}))
+            elif own.owner is Owner.CHANGED:
+                print(f"kept {plain(own.describe(path))}")
+            else:
+                if own.owner is Owner.OURS:
+                    print(f"{said} {plain(path)} (an earlier version of {plan.name} made it)")
+                if not dryrun:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(path)
+                    plan.folder.remove(fresh.name)
 
 
 # -- the collector -------------------------------------------------------------------------

@@ -69,6 +69,14 @@ def test_rounding_to_even_sizes_is_the_same_shape() -> None:
     assert suggest_resolution(four_three, (1280, 720), fmt()) == (960, 720)
 
 
+def test_a_request_that_already_fits_the_shape_is_kept() -> None:
+    """XDCAM EX after its clean aperture is 1888x1064 (1.774): 1280x720 fits within rounding,
+    so `init` and the pre-flight keep it rather than suggest 1278x720."""
+    xdcam = media(width=1888, height=1064)
+    assert suggest_resolution(xdcam, (1280, 720), fmt()) == (1280, 720)
+    assert assess(fmt(), xdcam).problems == []
+
+
 def test_dnxhd_has_only_sixteen_by_nine_sizes() -> None:
     four_three = media(coded_width=1440, width=1440, sample_aspect_ratio="1")
     problem = assess(fmt(Codec.DNXHD, Container.MXF, (1920, 1080)), four_three).problems[0]

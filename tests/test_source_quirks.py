@@ -112,6 +112,16 @@ def test_a_truncated_source_is_refused(whole: dict[str, Path], tmp_path: Path, n
         assert not Path(record.output_path).exists()
 
 
+def test_bytes_after_a_whole_recording_are_not_truncation(whole: dict[str, Path],
+                                                          tmp_path: Path) -> None:
+    """A copy tool's padding or junk after a complete mov: every frame is there, FFmpeg and
+    MediaInfo read it all, so the proxy is made."""
+    source = tmp_path / "padded.mov"
+    source.write_bytes(whole["camera.mov"].read_bytes() + bytes(range(256)) * 40)
+    record = run_one(source, tmp_path / "out", "prores_proxy", "mov", "256x144")
+    assert record.status is ClipStatus.COMPLETED, record.failure_reason
+
+
 # -- a frame lost from a program stream ---------------------------------------------------
 
 def test_a_lost_frame_is_filled_the_same_way_in_every_container(ffmpeg: str,

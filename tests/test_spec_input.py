@@ -283,14 +283,19 @@ def test_a_date_before_the_year_1000_names_with_four_digits(folder: Path) -> Non
 
 
 def test_odd_numbers_are_handled_as_numbers(folder: Path) -> None:
-    """-0, 1e2, 3600.0000000001 and ints for floats are what they say."""
-    for value, expected in [(3600, 3600.0), (1e2, 100.0), (0.5, 0.5)]:
+    """-0, 1e2, 3600.0000000001 and ints for floats are what they say; under a second is no
+    clip timeout (FFmpeg has not started by then)."""
+    for value, expected in [(3600, 3600.0), (1e2, 100.0), (1.5, 1.5)]:
         assert JobSpec.from_dict({**GOOD, "clip_timeout_s": value}, folder).clip_timeout_s == \
             expected
     path = write_raw(folder, json.dumps(GOOD)[:-1] + ', "clip_timeout_s": -0}')
     with pytest.raises(JobSpecValidationError) as caught:
         JobSpec.from_file(path)
     assert caught.value.problems[0].field == "clip_timeout_s"
+    for tiny in (0.5, 1e-300):
+        with pytest.raises(JobSpecValidationError) as caught:
+            JobSpec.from_dict({**GOOD, "clip_timeout_s": tiny}, folder)
+        assert "before FFmpeg has started" in caught.value.problems[0].message
 
 
 def test_every_message_of_a_bad_spec_is_ours(folder: Path) -> None:

@@ -465,3 +465,19 @@ def test_one_jobs_failure_is_told_as_such_for_the_others(
                    if c.status.value == "SKIPPED")
     else:
         assert f"job d2 ({JobSpec.from_file(project / 'jobs' / 'd2.json').id}): {told}" in text
+
+
+def test_doit_clean_also_removes_what_earlier_versions_of_the_spec_made(clips: Path) -> None:
+    project = doit_project(clips, {"day1": {}})
+    assert doit(project).returncode == 0
+    spec = project / "jobs" / "day1.json"
+    data = json.loads(spec.read_text())
+    spec.write_text(json.dumps({**data, "codec": "h264", "container": "mp4"}))
+    assert doit(project).returncode == 0
+    assert sorted(p.suffix for p in (project / "day1").iterdir() if p.is_file()) == [
+        ".mov"] * 4 + [".mp4"] * 4  # the .mov proxies of the first version stay...
+    cleaned = doit(project, "clean")
+    assert cleaned.returncode == 0, cleaned.stdout + cleaned.stderr
+    assert "an earlier version of day1 made it" in cleaned.stdout
+    assert mtimes(project / "day1") == {}  # ...until doit clean
+    assert not list(Folder(project / "day1").entries())

@@ -439,6 +439,8 @@ def problems_of_parse(folder: Path, **fields: Any) -> list[tuple[str, str]]:
     ("25", Fraction(25)), ("25.00", Fraction(25)), ("12.5", Fraction(25, 2)),
     ("2997/100", Fraction(2997, 100)),  # a ratio is exact: the user wrote it so
     ("29.9", Fraction(299, 10)),        # one decimal is no NTSC rate
+    ("23.97", Fraction(24000, 1001)), ("47.95", Fraction(48000, 1001)),  # cut off, not rounded
+    ("23.96", Fraction(599, 25)),       # neither: exact
     ("1000", Fraction(1000)), ("1000.00", Fraction(1000)), ("1", Fraction(1)),
 ])
 def test_decimal_ntsc_rates_mean_what_editors_mean(written: str, rate: Fraction) -> None:
