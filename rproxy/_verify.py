@@ -342,7 +342,9 @@ def _check_audio(source: MediaInfo, found: MediaInfo, fmt: ProxyFormat,
                f"audio channels {out_channels}, source {src_channels}")
     allowed = AUDIO_DECODED[fmt.container]
     codecs = [a.codec for a in found.audio]
-    checks.add("audio_codec", sorted(allowed), codecs, all(c in allowed for c in codecs),
+    # Expected is what the container takes ("pcm_s16le or pcm_s24le"), found one per stream.
+    checks.add("audio_codec", " or ".join(sorted(allowed)), codecs,
+               all(c in allowed for c in codecs),
                f"audio codec {', '.join(codecs)}, {fmt.container.value} expects "
                f"{' or '.join(sorted(allowed))}")
     if fmt.container in AUDIO_48K:
