@@ -222,9 +222,17 @@ def _open_pipe() -> int:
 
 
 def _after_fork() -> None:
-    """In a forked child (a doit worker): its own wakeup pipe, so that it never reads the
-    parent's signals nor the parent its own. (A child that execs, FFmpeg, closes it.)"""
+    """In a forked child. One that will exec (FFmpeg, inside spawning()) keeps everything: it
+    ignores stop signals until the exec. Any other (a doit -n N worker) is a process of its
+    own: its own wakeup pipe (else parent and child would read each other's signals), and none
+    of the parent's signals (a worker forked just after the parent's Ctrl-C must still stop
+    at the SIGTERM doit sends it, instead of taking it for a later signal of that burst)."""
     state = _STATE
+    if state.spawning:
+        return
+    state.first, state.raised, state.settled, state.busy = None, False, False, False
+    state.later = []
+    state.depth = 0  # the child runs no further in the parent's deferred blocks
     if state.pipe is None or state.pipe_pid == os.getpid():
         return
     with contextlib.suppress(OSError):
@@ -299,7 +307,7 @@ def deferred() -> Iterator[None]:
     try:
         yield
     finally:
-        state.depth -= 1
+        state.depth = max(0, state.depth - 1)
         if sys.exc_info()[1] is None:
             raise_if_pending()
 
