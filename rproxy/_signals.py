@@ -98,6 +98,8 @@ class _State:
     busy: bool = False  # a handler is running
     spawning: int = 0  # threads of `spawner` between fork and exec of a child (spawning())
     spawner: int = 0
+    forking: int = 0  # threads of `fork_parent` inside os.fork() (its at-fork hooks included)
+    fork_parent: int = 0
     # The wakeup pipe (read end, write end) and the process it belongs to (a forked doit
     # worker makes its own, see _after_fork).
     pipe: tuple[int, int] | None = None
@@ -138,6 +140,8 @@ def _on_signal(signum: int, _frame: FrameType | None) -> None:
     state = _STATE
     if state.spawning and os.getpid() != state.spawner:
         return  # a child between fork and exec (see spawning()): the parent handles it
+    if state.forking and os.getpid() != state.fork_parent:
+        return  # a child before its at-fork hook made it a process of its own (_after_fork)
     if state.busy:
         # A handler is running below this one on the stack (Python runs a handler's code
         # like any other, and the next signal's handler can start inside it): that one
@@ -155,7 +159,11 @@ def _on_signal(signum: int, _frame: FrameType | None) -> None:
         for stop in list(state.on_stop):
             with contextlib.suppress(Exception):
                 stop()
-        now = state.depth == 0 and not state.raised and not state.settled
+        # Not inside os.fork(): Python runs the handler in whatever at-fork hook is running
+        # (logging's, threading's), which prints the interrupt and drops it. It is raised
+        # again once the fork is done (_after_fork_parent).
+        now = (state.depth == 0 and not state.raised and not state.settled
+               and not state.forking)
         if now:
             state.raised = True
     finally:
@@ -221,18 +229,37 @@ def _open_pipe() -> int:
     return previous
 
 
+def _before_fork() -> None:
+    _STATE.forking += 1
+    _STATE.fork_parent = os.getpid()
+
+
+def _after_fork_parent() -> None:
+    state = _STATE
+    state.forking = max(0, state.forking - 1)
+    if state.forking or state.first is None or state.raised or state.settled:
+        return
+    # A stop signal came during the fork: have the handler raise it right after os.fork()
+    # returns. This must be the hook's last step: a signal raised here is handled at the next
+    # check Python makes, and there is none before the hook returns.
+    signal.raise_signal(state.first)
+
+
 def _after_fork() -> None:
     """In a forked child. One that will exec (FFmpeg, inside spawning()) keeps everything: it
     ignores stop signals until the exec. Any other (a doit -n N worker) is a process of its
     own: its own wakeup pipe (else parent and child would read each other's signals), and none
     of the parent's signals (a worker forked just after the parent's Ctrl-C must still stop
-    at the SIGTERM doit sends it, instead of taking it for a later signal of that burst)."""
+    at the SIGTERM doit sends it, instead of taking it for a later signal of that burst; one
+    that reached the child itself during the fork is dropped: the parent has it too, and
+    decides)."""
     state = _STATE
     if state.spawning:
         return
     state.first, state.raised, state.settled, state.busy = None, False, False, False
     state.later = []
     state.depth = 0  # the child runs no further in the parent's deferred blocks
+    state.forking = 0
     if state.pipe is None or state.pipe_pid == os.getpid():
         return
     with contextlib.suppress(OSError):
@@ -244,7 +271,8 @@ def _after_fork() -> None:
         _open_pipe()
 
 
-os.register_at_fork(after_in_child=_after_fork)
+os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_parent,
+                    after_in_child=_after_fork)
 
 
 def install() -> None:

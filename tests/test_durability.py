@@ -18,6 +18,7 @@ import pytest
 
 from rproxy import JobSpec, execute_multi_job_spec
 from rproxy import _clip as clip_module
+from rproxy._files import rename_noreplace
 
 from .conftest import write_spec
 
@@ -29,7 +30,7 @@ def disk_calls(monkeypatch: pytest.MonkeyPatch) -> list[Event]:
     """Every fsync (of which file or folder), os.replace and no-replace rename, in order."""
     events: list[Event] = []
     real_fsync, real_replace = os.fsync, os.replace
-    real_rename = clip_module.rename_noreplace
+    real_rename = rename_noreplace
 
     def fsync(fd: int) -> None:
         events.append(("fsync", os.readlink(f"/proc/self/fd/{fd}"), ""))

@@ -12,6 +12,7 @@ mount is up. Needs root and /dev/fuse; exits 2 when it cannot mount."""
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import os
@@ -62,7 +63,7 @@ class StallFS:
         if opcode in NO_REPLY:
             return None
         if opcode == INIT:
-            major, minor, readahead, _flags = INIT_IN.unpack_from(body)
+            _major, minor, readahead, _flags = INIT_IN.unpack_from(body)
             return 0, INIT_OUT.pack(7, min(minor, 31), readahead, 0, 16, 12, MAX_WRITE, 1,
                                     0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         if opcode == LOOKUP:
@@ -118,10 +119,8 @@ class StallFS:
             error, data = answer
             reply = OUT_HEADER.pack(OUT_HEADER.size + (0 if error else len(data)),
                                     -error if error else 0, unique)
-            try:
+            with contextlib.suppress(OSError):  # the request was interrupted meanwhile
                 os.write(fd, reply + (b"" if error else data))
-            except OSError:
-                pass  # the request was interrupted meanwhile
 
 
 def main() -> int:
