@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import functools
+import math
 import os
+import select
 import signal
 import subprocess
 import tempfile
@@ -18,7 +20,7 @@ from typing import IO
 
 from . import _signals
 from ._errors import FFmpegNotFoundError
-from ._signals import STOP_SIGNALS, Interrupted, stop_signals_blocked
+from ._signals import Interrupted
 
 ENV_FFMPEG = "RPROXY_FFMPEG"
 STDERR_KEEP = 32 * 1024  # bytes kept from each end of a long stderr
@@ -99,15 +101,10 @@ def _child_setup(parent: int) -> None:
     # Own process group, so a timeout can stop ffmpeg and anything it started; and die with
     # the parent, so a SIGKILLed rproxy does not leave ffmpeg writing on its own. When the
     # parent died before prctl took effect, nobody would send that signal: go now.
+    # A stop signal that reaches this child before the exec is ignored by rproxy's handler
+    # (_signals.spawning); the exec gives FFmpeg the default actions again (a user's `kill`
+    # must still stop it), and from setsid() on the terminal's signals are not its own.
     os.setsid()
-    # SIGINT/SIGTERM were held across the fork (stop_signals_blocked): drop any that reached
-    # this child while it was still in rproxy's process group, then let ffmpeg have them
-    # again (a user's `kill` must still stop it).
-    with contextlib.suppress(Exception):
-        for signum in STOP_SIGNALS:
-            signal.signal(signum, signal.SIG_IGN)
-            signal.signal(signum, signal.SIG_DFL)
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
     with contextlib.suppress(Exception):
         ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:
@@ -116,26 +113,72 @@ def _child_setup(parent: int) -> None:
 
 # FFmpeg's progress lines are short ("out_time_us=41000000"); anything longer is not one.
 _PROGRESS_LINE_MAX = 4096
+# How long the reader keeps draining the pipe once FFmpeg has exited (what it wrote before it
+# exited is all there already; more would come only from a leftover child holding the pipe).
+_DRAIN_AFTER_EXIT_S = 1.0
+_POLL_S = 0.2
 
 
-def _read_progress(stream: IO[bytes], on_progress: Callable[[float], None] | None) -> None:
-    """Drain FFmpeg's progress pipe to its end, whatever arrives (a stalled reader would fill
-    the pipe and hang FFmpeg): nothing it prints, and nothing the display does with it, may
-    end this loop before EOF."""
+def _progress_value(line: bytes) -> float | None:
+    """Seconds of media done, from one `-progress` line, or None for any other line."""
+    key, _, value = line.strip().partition(b"=")
+    # A 19-digit value is past 300,000 years of media: the rest is not a time (and int() of
+    # thousands of digits raises, past Python's conversion limit).
+    if key == b"out_time_us" and value.isdigit() and len(value) <= 18:
+        return int(value) / 1_000_000
+    return None
+
+
+def _read_progress(fd: int, on_progress: Callable[[float], None] | None,
+                   exited: threading.Event) -> None:
+    """Drain FFmpeg's progress pipe (a stalled reader would fill the pipe and hang FFmpeg)
+    until its end, or shortly after FFmpeg exited (a child it left behind may hold the pipe
+    open forever). Reads the descriptor itself, never through a buffered file: closing one of
+    those while this thread is inside its readline() blocks the closer. Nothing FFmpeg prints
+    and nothing the display does with it may end this loop early or raise out of it."""
+    pending = b""
+    drain_until: float | None = None
+    poller = select.poll()  # not select(): that fails on a descriptor past 1023
+    poller.register(fd, select.POLLIN)
     while True:
+        if exited.is_set() and drain_until is None:
+            drain_until = time.monotonic() + _DRAIN_AFTER_EXIT_S
+        if drain_until is not None and time.monotonic() > drain_until:
+            return
         try:
-            raw = stream.readline(_PROGRESS_LINE_MAX)
-        except (OSError, ValueError):  # the pipe was closed under us: FFmpeg is gone
+            if not poller.poll(_POLL_S * 1000):
+                if drain_until is not None:
+                    return  # FFmpeg is gone and the pipe is empty
+                continue
+            chunk = os.read(fd, 65536)
+        except (BlockingIOError, InterruptedError):
+            continue
+        except (OSError, ValueError):  # the pipe was closed under us
             return
-        if not raw:
+        if not chunk:
             return
+        pending += chunk
+        *lines, pending = pending.split(b"\n")
+        if len(pending) > _PROGRESS_LINE_MAX:  # a "line" that never ends: not progress
+            pending = b""
         if on_progress is None:
             continue
-        key, _, value = raw.decode("ascii", "replace").strip().partition("=")
-        # A 19-digit value is past 300,000 years of media: the rest is not a time.
-        if key == "out_time_us" and value.isdigit() and len(value) <= 18:
-            with contextlib.suppress(Exception):
-                on_progress(int(value) / 1_000_000)
+        for line in lines:
+            if len(line) > _PROGRESS_LINE_MAX:
+                continue
+            done = _progress_value(line)
+            if done is not None:
+                with contextlib.suppress(Exception):
+                    on_progress(done)
+
+
+def _timer_seconds(timeout_s: float) -> float:
+    """A delay threading.Timer accepts for any timeout: a week (the spec's maximum) is fine,
+    but infinity, NaN or a value past TIMEOUT_MAX would kill the timer thread (and then
+    nothing would stop a hung FFmpeg)."""
+    if not math.isfinite(timeout_s):
+        return threading.TIMEOUT_MAX if timeout_s > 0 else 0.0
+    return min(max(timeout_s, 0.0), threading.TIMEOUT_MAX)
 
 
 def _stderr_text(handle: IO[bytes]) -> str:
@@ -192,9 +235,13 @@ def run_ffmpeg(
     with tempfile.TemporaryFile() as err:
         proc: subprocess.Popen[bytes] | None = None
         reader: threading.Thread | None = None
+        exited = threading.Event()
         timed_out = False
         try:
-            with stop_signals_blocked():
+            # An interrupt raised inside Popen (after the fork, before Popen returned) would
+            # leave an FFmpeg that nobody knows of, writing its partial file after the clip was
+            # cleaned up: it waits until the process is registered, where it stops it.
+            with _signals.deferred(), _signals.spawning():
                 try:
                     proc = subprocess.Popen(
                         list(argv), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
@@ -204,14 +251,20 @@ def run_ffmpeg(
                     raise FFmpegNotFoundError(
                         f"cannot start FFmpeg {argv[0]}: {exc.strerror}") from None
                 _RUNNING.add(proc)
-            reader = threading.Thread(target=_read_progress, args=(proc.stdout, on_progress),
+            stopped_by = _signals.pending()
+            if stopped_by is not None:
+                # The handler ran in the main thread while this one (doit -P thread) was
+                # starting FFmpeg, before stop_running() could see it.
+                raise Interrupted(stopped_by)
+            assert proc.stdout is not None
+            reader = threading.Thread(target=_read_progress, name="rproxy ffmpeg progress",
+                                      args=(proc.stdout.fileno(), on_progress, exited),
                                       daemon=True)
             reader.start()
             # A timer, not wait(timeout=...): that polls with sleeps of up to 50 ms, which
             # would add to every clip; a plain wait() returns the moment ffmpeg exits.
             expired = threading.Event()
-            timer = threading.Timer(min(timeout_s, threading.TIMEOUT_MAX), _expire,
-                                    args=(proc, expired))
+            timer = threading.Timer(_timer_seconds(timeout_s), _expire, args=(proc, expired))
             timer.daemon = True
             timer.start()
             try:
@@ -230,11 +283,12 @@ def run_ffmpeg(
                 _stop(proc)
             raise
         finally:
+            exited.set()
             if proc is not None:
                 _RUNNING.discard(proc)
             if reader is not None and reader.is_alive():
-                reader.join(timeout=5)
-            if proc is not None and proc.stdout:
+                reader.join(timeout=_DRAIN_AFTER_EXIT_S + 2 * _POLL_S + 1)
+            if proc is not None and proc.stdout and (reader is None or not reader.is_alive()):
                 with contextlib.suppress(OSError, ValueError):
                     proc.stdout.close()
         return FFmpegRun(

@@ -7,13 +7,42 @@ import contextlib
 import ctypes
 import ctypes.util
 import errno
+import fnmatch
 import hashlib
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from pydantic import BaseModel
+
+# -- a test-only pause -----------------------------------------------------------------------
+# The signal tests (tests/test_signal_bursts.py) must hit "during the record and the rename"
+# on purpose, not by luck: with RPROXY_TEST_PAUSE set, the steps named in it note that they
+# were reached (a line "<step> <pid>" appended to RPROXY_TEST_PAUSE_MARK) and sleep
+# RPROXY_TEST_PAUSE_S seconds there. Steps: "rename" (rename_noreplace, before and after the
+# rename itself) and "write:<glob>" (replace_atomically of a file whose name matches <glob>,
+# before its rename). Unset, as everywhere but in those tests, this costs one dict lookup.
+_PAUSE = "RPROXY_TEST_PAUSE"
+
+
+def _test_pause(step: str, name: str = "") -> None:
+    wanted = os.environ.get(_PAUSE)
+    if not wanted:
+        return
+    for item in wanted.split(","):
+        kind, _, pattern = item.partition(":")
+        if kind == step and (not pattern or fnmatch.fnmatchcase(name, pattern)):
+            break
+    else:
+        return
+    mark = os.environ.get(f"{_PAUSE}_MARK")
+    if mark:
+        with contextlib.suppress(OSError), open(mark, "a", encoding="utf-8") as handle:
+            handle.write(f"{step}:{name} {os.getpid()}\n")
+    with contextlib.suppress(ValueError):
+        time.sleep(float(os.environ.get(f"{_PAUSE}_S", "0.05")))
 
 
 def replace_atomically(path: Path, text: str) -> None:
@@ -26,6 +55,7 @@ def replace_atomically(path: Path, text: str) -> None:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
+        _test_pause("write", path.name)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -37,8 +67,25 @@ def replace_atomically(path: Path, text: str) -> None:
 def write_json_atomic(path: Path, data: BaseModel) -> None:
     """A model as indented JSON, atomically (pydantic-core writes it: json.dump with indent is
     pure Python, seconds for the result of a 2,000-clip job)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(path.parent)
     replace_atomically(path, data.model_dump_json(indent=2) + "\n")
+
+
+def make_dirs(path: Path) -> None:
+    """mkdir -p, flushing the entry of each folder it creates into its parent: a record in a
+    folder that a power cut forgot would be lost with it, although the record was flushed."""
+    if path.is_dir():
+        return
+    missing: list[Path] = []
+    here = path
+    while not here.is_dir():
+        missing.append(here)
+        if here.parent == here:
+            break
+        here = here.parent
+    path.mkdir(parents=True, exist_ok=True)
+    for folder in reversed(missing):
+        fsync_dir(folder.parent)
 
 
 def _umask() -> int:
@@ -92,7 +139,14 @@ def rename_noreplace(source: Path | str, target: Path | str) -> None:
     there (one that appeared after every check, while FFmpeg was writing). The kernel decides,
     in one step: renameat2(RENAME_NOREPLACE) on Linux, renamex_np(RENAME_EXCL) on macOS; where
     the file system has neither, a hard link (which never replaces either) and an unlink."""
-    src, dst = os.fsencode(source), os.fsencode(target)
+    _test_pause("rename", os.path.basename(target))
+    try:
+        _rename_noreplace(os.fsencode(source), os.fsencode(target))
+    finally:
+        _test_pause("rename", os.path.basename(target))
+
+
+def _rename_noreplace(src: bytes, dst: bytes) -> None:
     if _LIBC is not None:
         if sys.platform.startswith("linux") and hasattr(_LIBC, "renameat2"):
             result = _LIBC.renameat2(_AT_FDCWD, src, _AT_FDCWD, dst, _RENAME_NOREPLACE)

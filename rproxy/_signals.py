@@ -9,11 +9,18 @@ step that must not be cut in half (a record and the rename it vouches for, a job
 is. Running FFmpeg processes are stopped by the handler itself, so that a clip running in
 another thread (doit -P thread) learns of the interrupt too.
 
+"First" means first to arrive. Python runs the handlers of signals that arrived together in the
+order of their numbers (SIGHUP 1, SIGINT 2, SIGTERM 15), not of their arrival, and a burst a
+few microseconds apart arrives together whenever the main thread is busy in C or waiting for the
+GIL. So the handlers also keep a wakeup pipe (`signal.set_wakeup_fd`), into which the C-level
+handler writes each signal's number the moment it arrives: the first byte is the first signal.
+
 The state is per process, as signal handlers are; `handling()` installs and restores it."""
 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
 import threading
@@ -76,14 +83,27 @@ def signal_of(exc: BaseException) -> int:
 INTERRUPTS = (Interrupted, KeyboardInterrupt)
 
 
+_NUMBERS = frozenset(int(s) for s in STOP_SIGNALS)
+
+
 @dataclass
 class _State:
     first: int | None = None  # the first stop signal since the last reset
     later: list[int] = field(default_factory=list)
-    raised: bool = False  # Interrupted has been raised for `first`
-    depth: int = 0  # nesting of deferred() blocks
+    raised: bool = False  # Interrupted has been raised for `first` (or never will be)
+    settled: bool = False  # the outcome is final: stop signals are only remembered
+    depth: int = 0  # nesting of deferred() blocks in the main thread
     installed: int = 0  # nesting of handling() blocks
     on_stop: list[Callable[[], None]] = field(default_factory=list)
+    busy: bool = False  # a handler is running
+    spawning: int = 0  # threads of `spawner` between fork and exec of a child (spawning())
+    spawner: int = 0
+    forking: int = 0  # threads of `fork_parent` inside os.fork() (its at-fork hooks included)
+    fork_parent: int = 0
+    # The wakeup pipe (read end, write end) and the process it belongs to (a forked doit
+    # worker makes its own, see _after_fork).
+    pipe: tuple[int, int] | None = None
+    pipe_pid: int = 0
 
 
 _STATE = _State()
@@ -94,18 +114,62 @@ def _in_main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
+def _arrivals() -> list[int]:
+    """The stop signals that arrived since the last look, in the order they arrived (read
+    from the wakeup pipe; empty when there is none, or another process emptied it)."""
+    state = _STATE
+    if state.pipe is None or state.pipe_pid != os.getpid():
+        return []
+    found: list[int] = []
+    while True:
+        try:
+            data = os.read(state.pipe[0], 512)
+        except (BlockingIOError, InterruptedError):
+            break
+        except OSError:
+            return found
+        if not data:
+            break
+        found.extend(byte for byte in data if byte in _NUMBERS)
+        if len(data) < 512:
+            break
+    return found
+
+
 def _on_signal(signum: int, _frame: FrameType | None) -> None:
     state = _STATE
-    for stop in list(state.on_stop):
-        with contextlib.suppress(Exception):
-            stop()
-    if state.first is not None:
+    if state.spawning and os.getpid() != state.spawner:
+        return  # a child between fork and exec (see spawning()): the parent handles it
+    if state.forking and os.getpid() != state.fork_parent:
+        return  # a child before its at-fork hook made it a process of its own (_after_fork)
+    if state.busy:
+        # A handler is running below this one on the stack (Python runs a handler's code
+        # like any other, and the next signal's handler can start inside it): that one
+        # reads the pipe and decides; this one must not raise inside it.
         state.later.append(signum)
         return
-    state.first = signum
-    if state.depth == 0:
-        state.raised = True
-        raise Interrupted(signum)
+    state.busy = True
+    try:
+        arrived = _arrivals() or [signum]
+        if state.first is None:
+            state.first = arrived[0]
+            state.later.extend(arrived[1:])
+        else:
+            state.later.extend(arrived)
+        for stop in list(state.on_stop):
+            with contextlib.suppress(Exception):
+                stop()
+        # Not inside os.fork(): Python runs the handler in whatever at-fork hook is running
+        # (logging's, threading's), which prints the interrupt and drops it. It is raised
+        # again once the fork is done (_after_fork_parent).
+        now = (state.depth == 0 and not state.raised and not state.settled
+               and not state.forking)
+        if now:
+            state.raised = True
+    finally:
+        state.busy = False
+    if now:
+        raise Interrupted(state.first)
 
 
 def pending() -> int | None:
@@ -116,15 +180,26 @@ def pending() -> int | None:
 def reset() -> None:
     """Forget the signals of a run whose interrupt has been handled (the API returns, and the
     caller's program goes on: its next Ctrl-C must interrupt again)."""
+    _arrivals()  # bytes of that run's signals: not the next run's first
     _STATE.first = None
     _STATE.later.clear()
     _STATE.raised = False
+    _STATE.settled = False
+
+
+def settle() -> None:
+    """The run's outcome is final (its result is written): from now until the next reset, a
+    stop signal, also one that arrived while the result was being written, is only
+    remembered. Raising it would make the exit code disagree with what was written."""
+    _STATE.settled = True
 
 
 def raise_if_pending() -> None:
-    """Raise the interrupt that arrived while it could not be raised (once)."""
+    """Raise the interrupt that arrived while it could not be raised (once; main thread only:
+    that is where the handler would have raised it)."""
     state = _STATE
-    if state.first is not None and not state.raised and state.depth == 0:
+    if (state.first is not None and not state.raised and not state.settled
+            and state.depth == 0 and _in_main_thread()):
         state.raised = True
         raise Interrupted(state.first)
 
@@ -135,54 +210,156 @@ def on_stop(callback: Callable[[], None]) -> None:
         _STATE.on_stop.append(callback)
 
 
+def _open_pipe() -> int:
+    """Make this process's wakeup pipe and hand its write end to the C-level handler; returns
+    the wakeup fd it replaces (-1: none). Main thread only."""
+    state = _STATE
+    if state.pipe is not None and state.pipe_pid == os.getpid():
+        return signal.set_wakeup_fd(state.pipe[1], warn_on_full_buffer=False)
+    read, write = os.pipe()
+    os.set_blocking(read, False)
+    os.set_blocking(write, False)  # required by set_wakeup_fd: a full pipe must not block
+    try:
+        previous = signal.set_wakeup_fd(write, warn_on_full_buffer=False)
+    except (ValueError, OSError):
+        os.close(read)
+        os.close(write)
+        return -1
+    state.pipe, state.pipe_pid = (read, write), os.getpid()
+    return previous
+
+
+def _before_fork() -> None:
+    _STATE.forking += 1
+    _STATE.fork_parent = os.getpid()
+
+
+def _after_fork_parent() -> None:
+    state = _STATE
+    state.forking = max(0, state.forking - 1)
+    if state.forking or state.first is None or state.raised or state.settled:
+        return
+    # A stop signal came during the fork: have the handler raise it right after os.fork()
+    # returns. This must be the hook's last step: a signal raised here is handled at the next
+    # check Python makes, and there is none before the hook returns.
+    signal.raise_signal(state.first)
+
+
+def _after_fork() -> None:
+    """In a forked child. One that will exec (FFmpeg, inside spawning()) keeps everything: it
+    ignores stop signals until the exec. Any other (a doit -n N worker) is a process of its
+    own: its own wakeup pipe (else parent and child would read each other's signals), and none
+    of the parent's signals (a worker forked just after the parent's Ctrl-C must still stop
+    at the SIGTERM doit sends it, instead of taking it for a later signal of that burst; one
+    that reached the child itself during the fork is dropped: the parent has it too, and
+    decides)."""
+    state = _STATE
+    if state.spawning:
+        return
+    state.first, state.raised, state.settled, state.busy = None, False, False, False
+    state.later = []
+    state.depth = 0  # the child runs no further in the parent's deferred blocks
+    state.forking = 0
+    if state.pipe is None or state.pipe_pid == os.getpid():
+        return
+    with contextlib.suppress(OSError):
+        os.close(state.pipe[0])
+    with contextlib.suppress(OSError):
+        os.close(state.pipe[1])
+    state.pipe = None
+    with contextlib.suppress(Exception):
+        _open_pipe()
+
+
+os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_parent,
+                    after_in_child=_after_fork)
+
+
 def install() -> None:
     """Handle the stop signals this way for the rest of the process (doit's own process)."""
     if _in_main_thread():
+        _open_pipe()
         for signum in STOP_SIGNALS:
             signal.signal(signum, _on_signal)
 
 
 @contextlib.contextmanager
-def handling() -> Iterator[None]:
+def handling(*, final: bool = False) -> Iterator[None]:
     """Within the block the stop signals raise Interrupted once (see the module's docstring);
-    the previous handlers come back after it. Main thread only; a no-op elsewhere."""
+    the previous handlers come back after it. Main thread only; a no-op elsewhere.
+
+    `final`: the process ends after the block (the `rproxy` command). Then the handlers are
+    not given back: the stop signals stay blocked, because a burst's later signals are still
+    arriving, and the default action of one would kill the process with another exit code
+    (or print a KeyboardInterrupt traceback) after the first was handled."""
     if not _in_main_thread():
         yield
         return
     previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
-    if _STATE.installed == 0:
+    outermost = _STATE.installed == 0
+    if outermost:
         reset()
-    install()
+        previous_fd = _open_pipe()
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, _on_signal)
     _STATE.installed += 1
     try:
         yield
     finally:
         _STATE.installed -= 1
-        if _STATE.installed == 0:
-            for signum, handler in previous.items():
-                signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
-            reset()
+        if outermost:
+            if final:
+                block_for_good()
+            else:
+                for signum, handler in previous.items():
+                    signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
+                with contextlib.suppress(ValueError, OSError):
+                    signal.set_wakeup_fd(previous_fd)
+                reset()
 
 
 @contextlib.contextmanager
 def deferred() -> Iterator[None]:
     """A stop signal waits until the block is done; then it is raised, unless an exception is
-    already on its way (that one carries the run to its end anyway)."""
+    already on its way (that one carries the run to its end anyway).
+
+    Only the main thread's blocks count: that is where the handler raises. A block in a doit
+    worker thread (-P thread) must not hold the main thread's interrupt back (doit would go
+    on dispatching clips), nor raise it in the worker; the main thread ends the run while the
+    worker finishes its block."""
+    if not _in_main_thread():
+        yield
+        return
     state = _STATE
     state.depth += 1
     try:
         yield
     finally:
-        state.depth -= 1
+        state.depth = max(0, state.depth - 1)
         if sys.exc_info()[1] is None:
             raise_if_pending()
 
 
 @contextlib.contextmanager
+def spawning() -> Iterator[None]:
+    """Around starting a child process that execs (FFmpeg through Popen with a preexec_fn).
+    Python code runs in the child between fork and exec, and with it this module's handler:
+    there a stop signal is ignored (the parent has it too, and stops the child once it is
+    registered). The signals are not blocked instead: the kernel delivers blocked signals
+    lowest number first, which would lose the order of a burst that arrives meanwhile."""
+    state = _STATE
+    state.spawner = os.getpid()
+    state.spawning += 1
+    try:
+        yield
+    finally:
+        state.spawning -= 1
+
+
+@contextlib.contextmanager
 def stop_signals_blocked() -> Iterator[None]:
-    """The stop signals blocked (not handled) within the block, e.g. across a fork: one
-    arriving between fork and exec would run Python's handler inside the child. They arrive
-    right after the block, in this process, where they interrupt as usual."""
+    """The stop signals blocked (not handled) within the block. They arrive right after it,
+    in this process, where they interrupt as usual (lowest number first: see spawning())."""
     if not _in_main_thread():
         yield
         return

@@ -1,0 +1,643 @@
+"""Bursts of stop signals (issue 13): two or three of SIGINT/SIGTERM/SIGHUP, microseconds to
+milliseconds apart, sent to a real `rproxy run` or `doit` (also `doit -n 2` and `-P thread`) at
+a random moment of the run: start-up, once the job is locked, inside a clip (FFmpeg running),
+between clips, inside the rename of a verified proxy, inside the write of its record, and
+inside the collection (result.json being written).
+
+Every try asserts what a person relies on after an interrupt: the exit code is 128 + the first
+signal (or, when the run was already over, what result.json says), result.json exists with
+`interrupted_by`, nothing is left in partial/, every file at a proxy path is a verified proxy
+(its entry in .rproxy/proxies/ matches its bytes), no traceback was printed, FFmpeg is gone; and
+the next run reuses exactly the proxies that were finished and makes the others.
+
+Randomness is seeded: the seed is printed in every failure (and by `pytest -s`); replay with
+RPROXY_BURST_SEED=<seed>, one try with RPROXY_BURST_ONLY=<mode>:<try>. RPROXY_BURST_TRIES sets
+the tries per mode.
+
+"First" is the first signal the process can see. Signals sent closer together than the
+kernel lets the process run arrive together, and then the kernel hands them over lowest number
+first (SIGHUP, SIGINT, SIGTERM); nothing in user space can tell their order. So the first is
+checked exactly when the second came at least FIRST_GAP_S later, and otherwise only to be one
+of the burst."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from rproxy import JobSpec, execute_multi_job_spec
+from rproxy._ffmpeg import ffmpeg_binary
+
+from .conftest import make_clip
+
+FAKES = Path(__file__).resolve().parent / "fakes"
+MARKED = FAKES / "ffmpeg_marked"
+DOIT = str(Path(sys.executable).with_name("doit"))
+STOPS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+DEADLINE_S = 60.0  # a run that has not ended by then hangs (the machine may be loaded)
+FIRST_GAP_S = 0.02  # a second signal this much later than the first must not be taken first
+PAUSE_S = 0.04  # how long the test-only pause holds a rename, a record, the result
+NAMES = ("A001.mov", "A002.mov", "A003.mov", "C001.mov")
+SEED = int(os.environ.get("RPROXY_BURST_SEED") or time.time_ns() % 1_000_000_007)
+TRIES = int(os.environ.get("RPROXY_BURST_TRIES") or 55)
+ONLY = os.environ.get("RPROXY_BURST_ONLY", "")
+WORKERS = 2
+STRICT = os.environ.get("RPROXY_BURST_STRICT") == "1"
+
+# Defects outside this test's files that a try can run into, each shown by a deterministic
+# strict-xfail test below. A try that hits one is counted and reported, not failed (the suite
+# stays green while the fix is pending); RPROXY_BURST_STRICT=1 fails them too. When a fix
+# lands, its xfail test passes (strict: the suite fails): remove its entry here then.
+KNOWN: dict[str, str] = {
+    "python-startup": "Ctrl-C while the interpreter or doit itself starts (site, doit's "
+                      "imports: no code of rproxy's runs yet): a KeyboardInterrupt "
+                      "traceback that rproxy cannot prevent",
+    "imports": "Ctrl-C while rproxy's modules are imported, before its handler is installed "
+               "(test_ctrl_c_while_rproxy_imports_prints_no_traceback)",
+    "result-write": "a signal while result.json is written: exit 128+N, result.json says not "
+                    "interrupted (test_signal_while_the_result_is_written_agrees_with_it)",
+    "late-signal": "a later signal of a burst after `rproxy run` gave the default handlers "
+                   "back kills it with another code "
+                   "(test_a_late_signal_after_the_run_cannot_change_the_exit_code)",
+    "idle-workers": "doit -n 2 interrupted while it starts its workers: multiprocessing's "
+                    "exit handler, which runs before rproxy's, waits forever for a worker "
+                    "(or its queue's feeder) "
+                    "(test_doit_workers_interrupted_while_starting_do_not_hang)",
+}
+# How long a doit -n run may take to end before the test looks for "idle-workers".
+IDLE_WORKERS_S = 10.0
+
+# Where in a run a burst lands; each try draws one.
+POINTS = ("startup", "locked", "clip", "between", "rename", "record", "collect")
+# The test-only pause (rproxy/_files.py) that holds a point open, and the mark it leaves.
+PAUSES = {"rename": "rename", "record": "write:[0-9][0-9][0-9].json",
+          "collect": "write:result.json"}
+
+MODES: dict[str, list[str]] = {
+    "run": [sys.executable, "-m", "rproxy", "run", "jobs/a.json"],
+    "doit": [DOIT],
+    "doit-n2": [DOIT, "-n", "2"],
+    "doit-thread": [DOIT, "-n", "2", "-P", "thread"],
+}
+# Which clips each mode's jobs have: -n 2 runs two jobs side by side, into one output folder.
+JOBS: dict[str, dict[str, tuple[str, ...]]] = {"run": {"a": NAMES[:3]}, "doit": {"a": NAMES[:3]},
+        "doit-n2": {"a": NAMES[:2], "b": NAMES[2:]},
+        "doit-thread": {"a": NAMES[:2], "b": NAMES[2:]}}
+
+
+@pytest.fixture(scope="module")
+def media(tmp_path_factory: pytest.TempPathFactory, ffmpeg: str) -> Path:
+    folder = tmp_path_factory.mktemp("burst-media")
+    for name in NAMES:
+        make_clip(ffmpeg, folder / name, seconds=0.4, audio_tracks=1)
+    return folder
+
+
+# ---------------------------------------------------------------------------------------------
+# one try
+
+
+@dataclass
+class Burst:
+    point: str
+    nth: int  # which occurrence of the point (which clip, which rename, ...)
+    offset_s: float  # after the point was reached
+    kinds: list[signal.Signals]
+    gaps_s: list[float]  # before each signal after the first
+    group: bool  # to the process group (a terminal's Ctrl-C) or to the process (`kill`)
+
+    def describe(self) -> str:
+        gaps = ", ".join(f"{g * 1000:.2f} ms" for g in self.gaps_s)
+        return (f"{self.point}#{self.nth} +{self.offset_s * 1000:.1f} ms: "
+                f"{' '.join(k.name for k in self.kinds)} (gaps {gaps}) to the "
+                f"{'group' if self.group else 'process'}")
+
+
+def draw(rng: random.Random, clips: int) -> Burst:
+    point = rng.choice(POINTS)
+    nth = rng.randrange(clips * (2 if point == "rename" else 1))
+    offset = {"startup": rng.uniform(0, 0.45), "clip": rng.uniform(0, 0.03),
+              "rename": rng.uniform(0, PAUSE_S), "record": rng.uniform(0, PAUSE_S),
+              "collect": rng.uniform(0, PAUSE_S)}.get(point, rng.uniform(0, 0.002))
+    kinds = [rng.choice(STOPS) for _ in range(rng.choice((2, 3)))]
+    gaps = []
+    for _ in kinds[1:]:
+        roll = rng.random()
+        gaps.append(0.0 if roll < 0.4 else rng.uniform(0.0001, 0.005) if roll < 0.85
+                    else rng.uniform(0.03, 0.08))  # back to back, close, a second Ctrl-C
+    return Burst(point, nth, offset, kinds, gaps, rng.random() < 0.5)
+
+
+@dataclass
+class Project:
+    root: Path
+    mode: str
+    specs: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def out(self) -> Path:
+        return self.root / "out"
+
+    @property
+    def pids_file(self) -> Path:
+        return self.root / "ffmpeg-pids"
+
+    @property
+    def marks_file(self) -> Path:
+        return self.root / "marks"
+
+
+def make_project(media: Path, root: Path, mode: str) -> Project:
+    root.mkdir(parents=True)
+    (root / "jobs").mkdir()
+    (root / "out").mkdir()
+    (root / "dodo.py").write_text("from rproxy.dodo import *  # noqa: F403\n")
+    project = Project(root, mode)
+    for job, names in JOBS[mode].items():
+        for name in names:
+            os.link(media / name, root / name)  # sources are only read
+        spec = root / "jobs" / f"{job}.json"
+        spec.write_text(json.dumps({
+            "schema_version": 1, "sources": [f"../{n}" for n in names],
+            "output_dir": "../out", "codec": "prores_proxy", "container": "mov",
+            "resolution": "160x90", "fps_mode": "passthrough"}))
+        project.specs[job] = spec
+    return project
+
+
+def lines(path: Path) -> list[str]:
+    try:
+        return path.read_text().splitlines()
+    except FileNotFoundError:
+        return []
+
+
+def reached(project: Project, burst: Burst) -> bool:
+    """Has the run got to the burst's point (its nth occurrence)?"""
+    out = project.out
+    if burst.point == "locked":
+        return any((out / ".rproxy").glob("*/lock"))
+    if burst.point == "clip":
+        return len(lines(project.pids_file)) > burst.nth
+    if burst.point == "between":
+        return len(proxy_files(out)) > burst.nth
+    if burst.point in PAUSES:
+        return len(lines(project.marks_file)) > burst.nth
+    return True
+
+
+def proxy_files(out: Path) -> list[Path]:
+    return sorted(p for p in out.iterdir() if p.name != ".rproxy")
+
+
+def alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
+def sha(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def verified_proxies(out: Path) -> dict[str, str]:
+    """name -> sha256 of each file at a proxy path that is the proxy its entry describes."""
+    entries = {}
+    for path in (out / ".rproxy" / "proxies").glob("*.json"):
+        entry = json.loads(path.read_text())
+        entries[entry["name"]] = entry
+    found = {}
+    for path in proxy_files(out):
+        entry = entries.get(path.name)
+        if entry and entry["size"] == path.stat().st_size and entry["sha256"] == sha(path):
+            found[path.name] = entry["sha256"]
+    return found
+
+
+def run_try(media: Path, base: Path, mode: str, index: int,
+            rerun_lock: threading.Lock) -> tuple[list[str], list[str]]:
+    """One try: what went wrong (empty: nothing), and the known defects it ran into."""
+    rng = random.Random(f"{SEED}:{mode}:{index}")
+    project = make_project(media, base / f"{mode}-{index}", mode)
+    clips = sum(len(n) for n in JOBS[mode].values())
+    burst = draw(rng, clips)
+    env = {**os.environ, "RPROXY_FFMPEG": str(MARKED), "MARK_REAL": ffmpeg_binary(),
+           "MARK_PIDS": str(project.pids_file), "PYTHONFAULTHANDLER": "1"}
+    if burst.point in PAUSES:
+        env.update({"RPROXY_TEST_PAUSE": PAUSES[burst.point], "RPROXY_TEST_PAUSE_S": str(PAUSE_S),
+                    "RPROXY_TEST_PAUSE_MARK": str(project.marks_file)})
+    for key in ("FAKE_MODE", "FAKE_ONLY"):
+        env.pop(key, None)
+    proc = subprocess.Popen(MODES[mode], cwd=project.root, env=env, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        return _drive(project, proc, burst, rerun_lock)
+    finally:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=10)
+        for pid in (int(p) for p in lines(project.pids_file)):
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+
+
+def abort_for_its_stack(proc: subprocess.Popen[bytes]) -> None:
+    """SIGABRT: faulthandler (PYTHONFAULTHANDLER) prints every thread's stack and the process
+    ends; then its workers, if any are left."""
+    workers = children(proc.pid)
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(proc.pid, signal.SIGABRT)
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(timeout=10)
+    for pid in workers:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def children(pid: int) -> list[int]:
+    try:
+        return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return []
+
+
+def _drive(project: Project, proc: subprocess.Popen[bytes], burst: Burst,
+           rerun_lock: threading.Lock) -> tuple[list[str], list[str]]:
+    started = time.monotonic()
+    while not reached(project, burst) and proc.poll() is None:
+        if time.monotonic() - started > DEADLINE_S:
+            return [f"{burst.describe()}: the run never got to the point and did not end"], []
+        time.sleep(0.0005)
+    time.sleep(burst.offset_s)
+    # Reading the output concurrently: a full pipe must not be what stops the run.
+    output: dict[str, bytes] = {}
+    readers = [threading.Thread(target=lambda n=n, s=s: output.__setitem__(n, s.read()))
+               for n, s in (("out", proc.stdout), ("err", proc.stderr))]
+    for reader in readers:
+        reader.start()
+    sent_at = []
+    for i, kind in enumerate(burst.kinds):
+        if i:
+            gap = burst.gaps_s[i - 1]
+            if gap:
+                end = time.perf_counter() + gap
+                while time.perf_counter() < end:  # sleep() overshoots by far more
+                    pass
+        sent_at.append(time.monotonic())
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            (os.killpg if burst.group else os.kill)(proc.pid, kind)
+    known: list[str] = []
+    try:
+        try:
+            proc.wait(timeout=IDLE_WORKERS_S if project.mode == "doit-n2" else DEADLINE_S)
+        except subprocess.TimeoutExpired:
+            if project.mode != "doit-n2" or STRICT:
+                raise
+            if any(alive(int(p)) for p in lines(project.pids_file)):
+                raise
+            abort_for_its_stack(proc)
+            for reader in readers:
+                reader.join(timeout=10)
+            stack = output.get("err", b"").decode("utf-8", "replace")
+            if "multiprocessing/util.py" not in stack or "_exit_function" not in stack:
+                return [f"{burst.describe()}: the run did not end within "
+                        f"{IDLE_WORKERS_S:g} s", f"output:\n{stack[-6000:]}"], []
+            # The known hang, proven by the stack: doit's main process waits in
+            # multiprocessing's exit handler (for a worker or its queue's feeder), which runs
+            # before rproxy's; the run cannot finish, so there is nothing more to check.
+            return [], ["idle-workers"]
+    except subprocess.TimeoutExpired:
+        # Where it hangs: faulthandler (PYTHONFAULTHANDLER, below) prints every thread's stack
+        # on SIGABRT.
+        abort_for_its_stack(proc)
+        for reader in readers:
+            reader.join(timeout=10)
+        text = (output.get("out", b"") + output.get("err", b"")).decode("utf-8", "replace")
+        return [f"{burst.describe()}: the run did not end",
+                f"output:\n{text[-6000:]}"], []
+    for reader in readers:
+        reader.join(timeout=DEADLINE_S)
+    text = (output.get("out", b"") + output.get("err", b"")).decode("utf-8", "replace")
+    problems = check_after_burst(project, proc.returncode, text, burst, known)
+    if not problems:
+        problems = check_next_run(project, rerun_lock)
+    if not problems and known and not STRICT:
+        return [], known
+    return [f"{burst.describe()}: {p}" for p in problems + [f"known: {k}" for k in known]] + (
+        [f"output:\n{text[-3000:]}"] if problems or known else []), []
+
+
+def check_after_burst(project: Project, rc: int, text: str, burst: Burst,
+                      known: list[str]) -> list[str]:
+    problems: list[str] = []
+    out = project.out
+    first = burst.kinds[0]
+    locked = sorted(p.parent for p in (out / ".rproxy").glob("*/lock"))
+    if "Traceback" in text:
+        # Before any job started, in an import (the traceback may be cut short by the next
+        # signal of the burst, which kills the process).
+        if not locked and "rproxy: interrupted" not in text and "in <module>" in text:
+            rproxy_code = str(Path(__file__).resolve().parents[1] / "rproxy")
+            known.append("imports" if rproxy_code in text else "python-startup")
+        else:
+            problems.append("a traceback was printed")
+    if list((out / ".rproxy").glob("*/partial/*")):
+        problems.append(f"left in partial/: {list((out / '.rproxy').glob('*/partial/*'))}")
+    if list((out / ".rproxy").rglob("*.tmp")):
+        problems.append(f"half-written state: {list((out / '.rproxy').rglob('*.tmp'))}")
+    verified = verified_proxies(out)
+    strays = [p.name for p in proxy_files(out) if p.name not in verified]
+    if strays:
+        problems.append(f"files at proxy paths that are not verified proxies: {strays}")
+    pids = [int(p) for p in lines(project.pids_file)]
+    end = time.monotonic() + 10
+    while any(alive(p) for p in pids) and time.monotonic() < end:
+        time.sleep(0.01)
+    if any(alive(p) for p in pids):
+        problems.append("FFmpeg still running after the run ended")
+
+    results = {p.parent: json.loads(p.read_text())
+               for p in (out / ".rproxy").glob("*/result.json")}
+    codes = {128 + int(k) for k in burst.kinds}
+    if not locked:
+        # Stopped before any job started: nothing may be on disk, and the process ended by
+        # the signal: rproxy's exit code, or the signal's own default action before rproxy's
+        # handler was installed (the shell shows that as 128+N too).
+        if rc not in codes and -rc not in {int(k) for k in burst.kinds} and not known:
+            problems.append(f"exit code {rc} before any job started")
+        if results or verified:
+            problems.append("wrote results or proxies without taking the job's lock")
+        return problems
+    missing = [str(job.name) for job in locked if job not in results]
+    if missing:
+        problems.append(f"no result.json for the started jobs {missing}")
+        return problems
+    interrupted = {r["interrupted_by"] for r in results.values()}
+    if len(interrupted) > 1:
+        problems.append(f"jobs of one run disagree on the interrupt: {interrupted}")
+    by = next(iter(interrupted))
+    if by is None:
+        # The run was over before the signals could change it: the exit code says what the
+        # results say, and nothing failed (these clips fail only when interrupted).
+        statuses = {r["status"] for r in results.values()}
+        if statuses != {"COMPLETED"}:
+            problems.append(f"not interrupted but {statuses}")
+        if rc != 0:
+            if rc in codes and "rproxy: interrupted by" in text:
+                known.append("result-write")
+            else:
+                problems.append(f"exit code {rc}, but result.json says COMPLETED, not "
+                                "interrupted")
+        return problems
+    if by not in {k.name for k in burst.kinds}:
+        problems.append(f"interrupted_by {by}, which was not sent")
+    elif by != first.name and (not burst.gaps_s or burst.gaps_s[0] >= FIRST_GAP_S):
+        problems.append(f"interrupted_by {by}, but {first.name} came first, "
+                        f"{burst.gaps_s[0] * 1000:.1f} ms earlier")
+    elif rc != 128 + int(signal.Signals[by]):
+        if project.mode == "run" and -rc in {int(k) for k in burst.kinds[1:]}:
+            known.append("late-signal")
+        else:
+            problems.append(f"exit code {rc}, but result.json says interrupted by {by}")
+    for result in results.values():
+        for clip in result["clips"]:
+            reason = clip.get("failure_reason") or ""
+            if clip["status"] == "FAILED" and not reason.startswith("interrupted by "):
+                problems.append(f"clip {clip['index']} failed: {reason}")
+            name = Path(clip["output_path"]).name
+            if clip["status"] == "COMPLETED" and name not in verified:
+                problems.append(f"clip {clip['index']} COMPLETED but its proxy is not there")
+    return problems
+
+
+def check_next_run(project: Project, rerun_lock: threading.Lock) -> list[str]:
+    """The next run reuses what was finished and makes the rest (through the API: all three
+    agree on what is up to date)."""
+    out = project.out
+    finished = verified_proxies(out)
+    problems: list[str] = []
+    with rerun_lock:  # one in-process run at a time (doit's API is not made for threads)
+        results = [execute_multi_job_spec(JobSpec.from_file(spec))
+                   for spec in project.specs.values()]
+    for result in results:
+        if result.status.value != "COMPLETED":
+            problems.append(f"the next run: {result.status.value}: "
+                            f"{[c.failure_reason for c in result.clips if c.failure_reason]}")
+        for clip in result.clips:
+            name = Path(clip.output_path).name
+            if clip.up_to_date != (name in finished):
+                problems.append(f"the next run {'reused' if clip.up_to_date else 'remade'} "
+                                f"{name}, {'not ' if name not in finished else ''}finished "
+                                "before")
+    after = verified_proxies(out)
+    if set(after) != {Path(c.output_path).name for r in results for c in r.clips}:
+        problems.append(f"after the next run the proxies are {sorted(after)}")
+    changed = [n for n, digest in finished.items() if after.get(n) != digest]
+    if changed:
+        problems.append(f"finished proxies were made again: {changed}")
+    if list((out / ".rproxy").glob("*/partial/*")):
+        problems.append("the next run left something in partial/")
+    return problems
+
+
+# ---------------------------------------------------------------------------------------------
+# the tests
+
+
+def tries_of(mode: str) -> list[int]:
+    if ONLY:
+        only_mode, _, index = ONLY.partition(":")
+        return [int(index)] if only_mode == mode else []
+    return list(range(TRIES))
+
+
+@pytest.fixture
+def outcome_log() -> Iterator[Callable[[str], None]]:
+    said: list[str] = []
+    yield said.append
+    for line in said:
+        print(line)
+
+
+@pytest.mark.parametrize("mode", sorted(MODES))
+def test_bursts_of_stop_signals_end_every_run_as_an_interrupt(
+        media: Path, tmp_path: Path, mode: str, outcome_log: Callable[[str], None]) -> None:
+    tries = tries_of(mode)
+    if not tries:
+        pytest.skip(f"RPROXY_BURST_ONLY={ONLY}")
+    lock = threading.Lock()
+    started = time.monotonic()
+    with ThreadPoolExecutor(WORKERS) as pool:
+        found = list(pool.map(lambda i: (i, run_try(media, tmp_path, mode, i, lock)), tries))
+    assert all(k in KNOWN for _, (_, ks) in found for k in ks)
+    failures = [(i, p) for i, (p, _) in found if p]
+    hits = [k for _, (_, ks) in found for k in ks]
+    outcome_log(f"{mode}: {len(tries)} tries in {time.monotonic() - started:.1f} s, "
+                f"seed {SEED}, {len(failures)} failed"
+                + "".join(f"; known {k}: {hits.count(k)}" for k in sorted(set(hits))))
+    if failures:
+        shown = "\n\n".join(f"try {i} (replay: RPROXY_BURST_SEED={SEED} "
+                            f"RPROXY_BURST_ONLY={mode}:{i}):\n  " + "\n  ".join(p)
+                            for i, p in failures[:5])
+        pytest.fail(f"{len(failures)} of {len(tries)} tries under {mode} (seed {SEED}):\n"
+                    f"{shown}", pytrace=False)
+
+
+# ---------------------------------------------------------------------------------------------
+# the known defects, one at a time and deterministically (see KNOWN)
+
+FAKE = FAKES / "ffmpeg"
+
+
+def start(project: Project, cmd: list[str], *, stderr: int | None = None,
+          **env: str) -> subprocess.Popen[bytes]:
+    full = {**os.environ, "RPROXY_FFMPEG": str(MARKED), "MARK_REAL": ffmpeg_binary(),
+            "MARK_PIDS": str(project.pids_file), "PYTHONFAULTHANDLER": "1", **env}
+    return subprocess.Popen(cmd, cwd=project.root, env=full, stdin=subprocess.DEVNULL,
+                            stdout=subprocess.PIPE,
+                            stderr=stderr if stderr is not None else subprocess.PIPE,
+                            start_new_session=True)
+
+
+def wait_until(predicate: Callable[[], bool], what: str, timeout: float = DEADLINE_S) -> None:
+    end = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.005)
+
+
+@contextlib.contextmanager
+def reaped(proc: subprocess.Popen[bytes], project: Project) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        for pid in children(proc.pid) + [int(p) for p in lines(project.pids_file)]:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(pid, signal.SIGKILL)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=10)
+
+
+def only_result(out: Path) -> dict[str, object]:
+    (path,) = (out / ".rproxy").glob("*/result.json")
+    data: dict[str, object] = json.loads(path.read_text())
+    return data
+
+
+@pytest.mark.xfail(strict=True, reason="lead: Run.finish reads pending() before it writes the "
+                   "result, and its deferred() raises a signal that came meanwhile; call "
+                   "interrupts.settle() once the result is written")
+def test_signal_while_the_result_is_written_agrees_with_it(media: Path, tmp_path: Path) -> None:
+    project = make_project(media, tmp_path / "p", "run")
+    proc = start(project, MODES["run"], RPROXY_TEST_PAUSE="write:result.json",
+                 RPROXY_TEST_PAUSE_S="1", RPROXY_TEST_PAUSE_MARK=str(project.marks_file))
+    with reaped(proc, project):
+        wait_until(lambda: bool(lines(project.marks_file)), "result.json being written")
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=DEADLINE_S)
+    result = only_result(project.out)
+    text = (out + err).decode()
+    assert "Traceback" not in text
+    # Either answer is right, as long as the exit code and the file agree.
+    expected = 143 if result["interrupted_by"] == "SIGTERM" else 0
+    assert proc.returncode == expected, (result["interrupted_by"], result["status"], text)
+
+
+@pytest.mark.xfail(strict=True, reason="lead: rproxy._cli.console() must keep rproxy's handlers "
+                   "to the end (handling(final=True) around main()): main()'s handling() gives "
+                   "the default handlers back and a burst's later signal kills the process")
+def test_a_late_signal_after_the_run_cannot_change_the_exit_code(
+        media: Path, tmp_path: Path) -> None:
+    """Ctrl-C during a clip, and the burst's SIGTERM just after main() has returned (sent by
+    the process itself there, so that it lands in that gap every time): the SIGTERM must
+    change nothing, the exit code stays the Ctrl-C's."""
+    project = make_project(media, tmp_path / "p", "run")
+    code = ("import os, signal, sys\n"
+            "import rproxy._cli as cli\n"
+            "real = cli.main\n"
+            "def main(argv=None):\n"
+            "    code = real(['run', 'jobs/a.json'])\n"
+            "    os.kill(os.getpid(), signal.SIGTERM)\n"
+            "    return code\n"
+            "cli.main = main\n"
+            "sys.exit(cli.console())\n")
+    fake_pids = project.root / "fake-pids"
+    proc = start(project, [sys.executable, "-c", code], FAKE_MODE="hang",
+                 FAKE_REAL=ffmpeg_binary(), MARK_REAL=str(FAKE), FAKE_PIDS=str(fake_pids))
+    try:
+        with reaped(proc, project):
+            wait_until(lambda: bool(lines(project.pids_file)), "FFmpeg to run")
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=DEADLINE_S)
+    finally:
+        for pid in lines(fake_pids):
+            with contextlib.suppress(ProcessLookupError, PermissionError, ValueError):
+                os.kill(int(pid), signal.SIGKILL)
+    assert only_result(project.out)["interrupted_by"] == "SIGINT"
+    assert "Traceback" not in (out + err).decode()
+    assert proc.returncode == 130
+
+
+@pytest.mark.xfail(strict=True, reason="lead: the `rproxy` entry point imports everything before "
+                   "any handler is installed; a Ctrl-C then prints a KeyboardInterrupt traceback "
+                   "(install the handlers first, in a light entry module, and import lazily)")
+def test_ctrl_c_while_rproxy_imports_prints_no_traceback(media: Path, tmp_path: Path) -> None:
+    project = make_project(media, tmp_path / "p", "run")
+    console = Path(sys.executable).with_name("rproxy")  # the console script itself
+    proc = start(project, [str(console), "run", "jobs/a.json"])
+    with reaped(proc, project):
+        # PyAV's library loaded: rproxy's modules are being imported (rproxy/__init__ pulls
+        # it in long before main() installs the handlers).
+        wait_until(lambda: "/av/" in Path(f"/proc/{proc.pid}/maps").read_text(),
+                   "rproxy's imports", timeout=20)
+        os.killpg(proc.pid, signal.SIGINT)
+        out, err = proc.communicate(timeout=DEADLINE_S)
+    text = (out + err).decode()
+    assert "Traceback" not in text, text
+    assert proc.returncode == 130
+
+
+@pytest.mark.xfail(strict=True, reason="lead: doit -n 2 interrupted while it starts its workers "
+                   "(the signal lands in its _run_start_processes) never terminates the ones "
+                   "started; multiprocessing's atexit joins them without limit before "
+                   "rproxy.dodo._finish_run runs: import multiprocessing.util before registering "
+                   "_finish_run, and terminate() the live workers there when interrupted")
+def test_doit_workers_interrupted_while_starting_do_not_hang(
+        media: Path, tmp_path: Path) -> None:
+    project = make_project(media, tmp_path / "p", "doit-n2")
+    # Job b's start (its run.json, written in doit's main process while it starts the
+    # second worker) is held; the first worker is already running job a's first clip.
+    proc = start(project, MODES["doit-n2"], RPROXY_TEST_PAUSE="write:run.json",
+                 RPROXY_TEST_PAUSE_S="1", RPROXY_TEST_PAUSE_MARK=str(project.marks_file))
+    with reaped(proc, project):
+        wait_until(lambda: len(lines(project.marks_file)) >= 2, "the second job's start")
+        proc.send_signal(signal.SIGINT)
+        try:
+            out, err = proc.communicate(timeout=15)
+        except subprocess.TimeoutExpired:
+            pytest.fail("doit -n 2 did not end within 15 s of Ctrl-C")
+    assert "Traceback" not in (out + err).decode()
+    assert proc.returncode == 130
+    assert {r.parent.name for r in (project.out / ".rproxy").glob("*/result.json")} == {
+        p.parent.name for p in (project.out / ".rproxy").glob("*/lock")}
