@@ -309,8 +309,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 def console() -> int:
     """The `rproxy` command itself: once the outcome is final, a signal arriving must not make
     the exit code disagree with what was printed and written."""
-    code = main()
-    interrupts.block_for_good()
+    # main()'s own handling() then neither resets nor gives the handlers back: a burst's
+    # later signals, still arriving, cannot change the exit code of the one handled.
+    with interrupts.handling(final=True):
+        code = main()
     return code
 
 

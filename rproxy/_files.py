@@ -71,11 +71,15 @@ def write_json_atomic(path: Path, data: BaseModel) -> None:
     replace_atomically(path, data.model_dump_json(indent=2) + "\n")
 
 
-def make_dirs(path: Path) -> None:
+def make_dirs(path: Path, *, within: Path | None = None) -> None:
     """mkdir -p, flushing the entry of each folder it creates into its parent: a record in a
-    folder that a power cut forgot would be lost with it, although the record was flushed."""
+    folder that a power cut forgot would be lost with it, although the record was flushed.
+    With `within`, only folders below it are made, and it must exist (FileNotFoundError): the
+    output folder itself is never made here, so a drive that is not mounted stays missing."""
     if path.is_dir():
         return
+    if within is not None and not within.is_dir():
+        raise FileNotFoundError(2, os.strerror(2), str(within))
     missing: list[Path] = []
     here = path
     while not here.is_dir():

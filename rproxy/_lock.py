@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from ._errors import CouldNotStartError, JobLockedError
+from ._files import make_dirs
 
 
 class JobLock:
@@ -41,9 +42,7 @@ class JobLock:
         try:
             # <output_dir>/.rproxy/<job>/lock: the state folders only, never the output folder
             # itself (a drive that is not mounted must not become a folder on the system disk).
-            state = self.path.parent
-            state.parent.mkdir(exist_ok=True)
-            state.mkdir(exist_ok=True)
+            make_dirs(self.path.parent, within=self.path.parent.parent.parent)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
             raise CouldNotStartError(
@@ -97,7 +96,7 @@ FOLDER_LOCK_WAIT_S = 60.0
 @contextlib.contextmanager
 def folder_lock(state_root: Path) -> Iterator[None]:
     """Hold `<state_root>/lock` exclusively for the block, waiting for other holders."""
-    state_root.mkdir(exist_ok=True)  # <output_dir>/.rproxy: never the output folder itself
+    make_dirs(state_root, within=state_root.parent)  # never the output folder itself
     fd = os.open(state_root / "lock", os.O_RDWR | os.O_CREAT, 0o644)
     try:
         deadline = time.monotonic() + FOLDER_LOCK_WAIT_S

@@ -244,6 +244,7 @@ class Run:
                 self.display.refused(plan, f"could not write {plan.result_path}: "
                                            f"{exc.strerror or exc}")
             self._release(plan)
+            interrupts.settle()  # the outcome is written: a later signal changes nothing
         self.display.job_finished(plan, result)
         return result
 

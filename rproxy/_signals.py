@@ -104,9 +104,20 @@ class _State:
     # worker makes its own, see _after_fork).
     pipe: tuple[int, int] | None = None
     pipe_pid: int = 0
+    # Stop signals this process was started with ignored (`nohup` ignores SIGHUP; a shell's
+    # background job SIGINT): they stay ignored, as the one who started us asked.
+    ignored: frozenset[int] | None = None
 
 
 _STATE = _State()
+
+
+def _handled() -> list[signal.Signals]:
+    """The stop signals rproxy handles: all but those ignored when it first looked."""
+    if _STATE.ignored is None:
+        _STATE.ignored = frozenset(int(signum) for signum in STOP_SIGNALS
+                                   if signal.getsignal(signum) is signal.SIG_IGN)
+    return [signum for signum in STOP_SIGNALS if int(signum) not in _STATE.ignored]
 
 
 def _in_main_thread() -> bool:
@@ -279,7 +290,7 @@ def install() -> None:
     """Handle the stop signals this way for the rest of the process (doit's own process)."""
     if _in_main_thread():
         _open_pipe()
-        for signum in STOP_SIGNALS:
+        for signum in _handled():
             signal.signal(signum, _on_signal)
 
 
@@ -300,7 +311,7 @@ def handling(*, final: bool = False) -> Iterator[None]:
     if outermost:
         reset()
         previous_fd = _open_pipe()
-    for signum in STOP_SIGNALS:
+    for signum in _handled():
         signal.signal(signum, _on_signal)
     _STATE.installed += 1
     try:

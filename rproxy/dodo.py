@@ -15,6 +15,7 @@ from __future__ import annotations
 import atexit
 import gc
 import multiprocessing
+import multiprocessing.util  # its atexit handler must be registered before ours
 import os
 import sys
 from collections.abc import Iterator
@@ -139,6 +140,8 @@ def _finish_run(run: Run) -> None:
     interrupts.block_for_good()
     run.wait_for_clips(30)
     for child in multiprocessing.active_children():  # doit -n N: its workers
+        if interrupts.pending() is not None:
+            child.terminate()  # a worker waiting for a job would wait forever
         child.join(30)
     if interrupts.pending() is not None:
         # Interrupted before some job it was asked for could start (doit still loading, or

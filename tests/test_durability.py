@@ -102,9 +102,6 @@ def test_new_state_folders_are_flushed_into_their_parents(
         assert str(folder.parent) in synced, (folder, sorted(synced))
 
 
-@pytest.mark.xfail(strict=True, reason="lead: JobLock.acquire (and folder_lock) create the job's "
-                   "state folder with a plain mkdir; use rproxy._files.make_dirs so that the "
-                   "folder's entry in .rproxy/ is flushed before records are written into it")
 def test_a_second_jobs_state_folder_is_flushed_into_the_output_folders_state(
         project: Path, disk_calls: list[Event]) -> None:
     out = project / "out"

@@ -58,25 +58,12 @@ ONLY = os.environ.get("RPROXY_BURST_ONLY", "")
 WORKERS = 2
 STRICT = os.environ.get("RPROXY_BURST_STRICT") == "1"
 
-# Defects outside this test's files that a try can run into, each shown by a deterministic
-# strict-xfail test below. A try that hits one is counted and reported, not failed (the suite
-# stays green while the fix is pending); RPROXY_BURST_STRICT=1 fails them too. When a fix
-# lands, its xfail test passes (strict: the suite fails): remove its entry here then.
+# What a try can run into that rproxy cannot prevent: counted and reported, not failed;
+# RPROXY_BURST_STRICT=1 fails them too.
 KNOWN: dict[str, str] = {
     "python-startup": "Ctrl-C while the interpreter or doit itself starts (site, doit's "
                       "imports: no code of rproxy's runs yet): a KeyboardInterrupt "
                       "traceback that rproxy cannot prevent",
-    "imports": "Ctrl-C while rproxy's modules are imported, before its handler is installed "
-               "(test_ctrl_c_while_rproxy_imports_prints_no_traceback)",
-    "result-write": "a signal while result.json is written: exit 128+N, result.json says not "
-                    "interrupted (test_signal_while_the_result_is_written_agrees_with_it)",
-    "late-signal": "a later signal of a burst after `rproxy run` gave the default handlers "
-                   "back kills it with another code "
-                   "(test_a_late_signal_after_the_run_cannot_change_the_exit_code)",
-    "idle-workers": "doit -n 2 interrupted while it starts its workers: multiprocessing's "
-                    "exit handler, which runs before rproxy's, waits forever for a worker "
-                    "(or its queue's feeder) "
-                    "(test_doit_workers_interrupted_while_starting_do_not_hang)",
 }
 # How long a doit -n run may take to end before the test looks for "idle-workers".
 IDLE_WORKERS_S = 10.0
@@ -320,10 +307,10 @@ def _drive(project: Project, proc: subprocess.Popen[bytes], burst: Burst,
             if "multiprocessing/util.py" not in stack or "_exit_function" not in stack:
                 return [f"{burst.describe()}: the run did not end within "
                         f"{IDLE_WORKERS_S:g} s", f"output:\n{stack[-6000:]}"], []
-            # The known hang, proven by the stack: doit's main process waits in
-            # multiprocessing's exit handler (for a worker or its queue's feeder), which runs
-            # before rproxy's; the run cannot finish, so there is nothing more to check.
-            return [], ["idle-workers"]
+            # The stack proves it: doit's main process waits in multiprocessing's exit
+            # handler for a worker (rproxy's own exit handler terminates them first).
+            return [f"{burst.describe()}: the run hung in multiprocessing's exit handler",
+                    f"output:\n{stack[-6000:]}"], []
     except subprocess.TimeoutExpired:
         # Where it hangs: faulthandler (PYTHONFAULTHANDLER, below) prints every thread's stack
         # on SIGABRT.
@@ -356,7 +343,10 @@ def check_after_burst(project: Project, rc: int, text: str, burst: Burst,
         # signal of the burst, which kills the process).
         if not locked and "rproxy: interrupted" not in text and "in <module>" in text:
             rproxy_code = str(Path(__file__).resolve().parents[1] / "rproxy")
-            known.append("imports" if rproxy_code in text else "python-startup")
+            if rproxy_code in text:
+                problems.append("a traceback while rproxy's modules were imported")
+            else:
+                known.append("python-startup")
         else:
             problems.append("a traceback was printed")
     if list((out / ".rproxy").glob("*/partial/*")):
@@ -401,11 +391,8 @@ def check_after_burst(project: Project, rc: int, text: str, burst: Burst,
         if statuses != {"COMPLETED"}:
             problems.append(f"not interrupted but {statuses}")
         if rc != 0:
-            if rc in codes and "rproxy: interrupted by" in text:
-                known.append("result-write")
-            else:
-                problems.append(f"exit code {rc}, but result.json says COMPLETED, not "
-                                "interrupted")
+            problems.append(f"exit code {rc}, but result.json says COMPLETED, not "
+                            "interrupted")
         return problems
     if by not in {k.name for k in burst.kinds}:
         problems.append(f"interrupted_by {by}, which was not sent")
@@ -413,10 +400,7 @@ def check_after_burst(project: Project, rc: int, text: str, burst: Burst,
         problems.append(f"interrupted_by {by}, but {first.name} came first, "
                         f"{burst.gaps_s[0] * 1000:.1f} ms earlier")
     elif rc != 128 + int(signal.Signals[by]):
-        if project.mode == "run" and -rc in {int(k) for k in burst.kinds[1:]}:
-            known.append("late-signal")
-        else:
-            problems.append(f"exit code {rc}, but result.json says interrupted by {by}")
+        problems.append(f"exit code {rc}, but result.json says interrupted by {by}")
     for result in results.values():
         for clip in result["clips"]:
             reason = clip.get("failure_reason") or ""
@@ -545,9 +529,6 @@ def only_result(out: Path) -> dict[str, object]:
     return data
 
 
-@pytest.mark.xfail(strict=True, reason="lead: Run.finish reads pending() before it writes the "
-                   "result, and its deferred() raises a signal that came meanwhile; call "
-                   "interrupts.settle() once the result is written")
 def test_signal_while_the_result_is_written_agrees_with_it(media: Path, tmp_path: Path) -> None:
     project = make_project(media, tmp_path / "p", "run")
     proc = start(project, MODES["run"], RPROXY_TEST_PAUSE="write:result.json",
@@ -564,9 +545,6 @@ def test_signal_while_the_result_is_written_agrees_with_it(media: Path, tmp_path
     assert proc.returncode == expected, (result["interrupted_by"], result["status"], text)
 
 
-@pytest.mark.xfail(strict=True, reason="lead: rproxy._cli.console() must keep rproxy's handlers "
-                   "to the end (handling(final=True) around main()): main()'s handling() gives "
-                   "the default handlers back and a burst's later signal kills the process")
 def test_a_late_signal_after_the_run_cannot_change_the_exit_code(
         media: Path, tmp_path: Path) -> None:
     """Ctrl-C during a clip, and the burst's SIGTERM just after main() has returned (sent by
@@ -599,9 +577,6 @@ def test_a_late_signal_after_the_run_cannot_change_the_exit_code(
     assert proc.returncode == 130
 
 
-@pytest.mark.xfail(strict=True, reason="lead: the `rproxy` entry point imports everything before "
-                   "any handler is installed; a Ctrl-C then prints a KeyboardInterrupt traceback "
-                   "(install the handlers first, in a light entry module, and import lazily)")
 def test_ctrl_c_while_rproxy_imports_prints_no_traceback(media: Path, tmp_path: Path) -> None:
     project = make_project(media, tmp_path / "p", "run")
     console = Path(sys.executable).with_name("rproxy")  # the console script itself
@@ -618,11 +593,6 @@ def test_ctrl_c_while_rproxy_imports_prints_no_traceback(media: Path, tmp_path: 
     assert proc.returncode == 130
 
 
-@pytest.mark.xfail(strict=True, reason="lead: doit -n 2 interrupted while it starts its workers "
-                   "(the signal lands in its _run_start_processes) never terminates the ones "
-                   "started; multiprocessing's atexit joins them without limit before "
-                   "rproxy.dodo._finish_run runs: import multiprocessing.util before registering "
-                   "_finish_run, and terminate() the live workers there when interrupted")
 def test_doit_workers_interrupted_while_starting_do_not_hang(
         media: Path, tmp_path: Path) -> None:
     project = make_project(media, tmp_path / "p", "doit-n2")
