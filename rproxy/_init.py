@@ -24,7 +24,7 @@ from typing import Any
 
 from . import _shapes as shapes
 from ._bounded import STALL_LIMIT_S, bounded
-from ._errors import JobSpecValidationError, ProbeError, RproxyError
+from ._errors import JobSpecValidationError, ProbeError, Problem, RproxyError
 from ._media import MediaInfo
 from ._plan import proxy_format
 from ._probe import probe
@@ -145,8 +145,23 @@ def _checked(data: dict[str, Any], spec_file: Path) -> JobSpec:
     spec = JobSpec.from_dict(data, spec_file.parent.resolve(), str(spec_file))
     problems = find_problems(spec, check_sources=True, output_dir_may_be_missing=True)
     if problems:
-        raise JobSpecValidationError(problems, str(spec_file))
+        # Not written yet: the problems are those of the spec init would write. Where they
+        # are the clips' own names (a proxy is named after its clip), say what to rename.
+        names = [p for p in problems if p.field.startswith("naming_template (clip")]
+        if names and len(names) == len(problems):
+            shown = ", ".join(printable(Path(data["sources"][_clip_of(p)]).name)
+                              for p in names[:5])
+            more = f" and {len(names) - 5} more" if len(names) > 5 else ""
+            raise InitError(f"{plural(len(names), 'clip')} cannot name a proxy ({shown}"
+                            f"{more}): {names[0].message.split(';')[0]}; rename those clips "
+                            f"or move them out of the folder (nothing was written)")
+        raise JobSpecValidationError(problems, f"{spec_file} (not written)")
     return spec
+
+
+def _clip_of(problem: Problem) -> int:
+    """'naming_template (clip 3)' → 3."""
+    return int(problem.field.rsplit(" ", 1)[-1].rstrip(")"))
 
 
 def _beside(path: Path, suffix: str) -> Path:

@@ -356,3 +356,17 @@ def test_shapes_group_names_and_suffixes() -> None:
     assert [_shapes.suffix(s) for s in [(1080, 1920), (1920, 1080), (600, 800), (500, 500),
                                          (4096, 1716), (1000, 2170)]] == [
         "portrait", "landscape", "3x4", "square", "2.39x1", "1x2.17"]
+
+
+def test_clips_whose_names_cannot_name_a_proxy_are_named_with_what_to_do(
+        tmp_path: Path, clip_factory: Callable[..., Path], monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "card").mkdir()
+    clip_factory("card/A\x1b[31mRED.mov")
+    clip_factory("card/B.mov")
+    monkeypatch.chdir(tmp_path)
+    assert main(["init", "card"]) == 1
+    err = capsys.readouterr().err
+    assert "1 clip cannot name a proxy (A\\x1b[31mRED.mov)" in err
+    assert "rename those clips or move them out of the folder (nothing was written)" in err
+    assert "\x1b" not in err and not (tmp_path / "jobs").exists()
