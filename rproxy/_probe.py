@@ -35,6 +35,7 @@ _RGB_PREFIXES = ("rgb", "bgr", "argb", "abgr", "rgba", "bgra", "gbr", "0rgb", "r
 # Codecs whose one frame costs more than the whole pre-flight may (JPEG 2000 at 4K: 420 ms):
 # decoded at 1/2^n size, which tells the same interlace, colour and pixel format (27 ms).
 LOWRES = {"jpeg2000": 3}
+_PROGRESSIVE = 1  # AVFieldOrder: the stream says its pictures are progressive
 _EDGE = 256  # index entries looked at from each end for edit-list discards
 _TAIL_PACKETS = 2000  # packets read after seeking near the end before giving up
 
@@ -182,10 +183,20 @@ def pick_video(videos: list[av.VideoStream]) -> av.VideoStream:
 def _first_frame(container: av.container.InputContainer, video: av.VideoStream, path: Path,
                  what: str) -> av.VideoFrame:
     """Decode one frame: proves the video decodes and tells interlace, rotation and colour."""
+    # A progressive stream's key frame is whole in its packet: a decoder that holds it back
+    # to reorder B-frames (H.264, HEVC: three packets at 1080p, ~15 ms) gives it up at once
+    # when flushed. Not so for field-coded pictures (two packets a frame): they are decoded
+    # until a frame comes out.
+    whole = int(getattr(video.codec_context, "field_order", 0) or 0) == _PROGRESSIVE
     try:
         for packet in container.demux(video):
             for frame in packet.decode():
                 return frame
+            # (Not a packet an edit list discards: its frame never comes out, and a flushed
+            # decoder takes no more.)
+            if whole and packet.is_keyframe and packet.size and not packet.is_discard:
+                for frame in video.codec_context.decode(None):
+                    return frame
         for frame in video.codec_context.decode(None):  # a decoder that holds frames back
             return frame
     except av.error.FFmpegError as exc:
