@@ -174,13 +174,20 @@ def _on_signal(signum: int, _frame: FrameType | None) -> None:
         # (logging's, threading's), which prints the interrupt and drops it. It is raised
         # again once the fork is done (_after_fork_parent).
         now = (state.depth == 0 and not state.raised and not state.settled
-               and not state.forking)
+               and not state.forking and not _ending(_frame))
         if now:
             state.raised = True
     finally:
         state.busy = False
     if now:
         raise Interrupted(state.first)
+
+
+def _ending(frame: FrameType | None) -> bool:
+    """The interpreter is ending (Python joins its threads before the atexit handlers run):
+    nothing is left to stop, and an exception here is only printed ("Exception ignored in
+    threading._shutdown"). The signal is remembered for the exit handlers instead."""
+    return frame is not None and frame.f_code is threading._shutdown.__code__  # type: ignore[attr-defined]
 
 
 def pending() -> int | None:

@@ -12,6 +12,12 @@ and every job the run started gets its result.json when the process ends, whatev
 
 from __future__ import annotations
 
+# Before anything heavy is imported: a stop signal while doit loads this module ends doit
+# quietly (128+N), not with a KeyboardInterrupt traceback from inside an import.
+from . import _signals as interrupts
+
+interrupts.install()
+
 import atexit
 import gc
 import multiprocessing
@@ -24,7 +30,6 @@ from typing import Any
 
 from doit import get_var
 
-from . import _signals as interrupts
 from ._doitctx import DoitCommand, loading_command
 from ._errors import JobSpecValidationError
 from ._plan import Plan, build_plan
