@@ -14,8 +14,12 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from pydantic import BaseModel
+from . import _signals as interrupts
+
+if TYPE_CHECKING:  # doit loads this module's DB plugin at its start: keep it light
+    from pydantic import BaseModel
 
 # -- a test-only pause -----------------------------------------------------------------------
 # The signal tests (tests/test_signal_bursts.py) must hit "during the record and the rename"
@@ -47,21 +51,25 @@ def _test_pause(step: str, name: str = "") -> None:
 
 def replace_atomically(path: Path, text: str) -> None:
     """Write `text` to a temp file beside `path`, flush it to disk, rename it over `path` and
-    flush the folder: a reader (or a power cut) sees the old content or all of the new."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:40]}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        _test_pause("write", path.name)
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    fsync_dir(path.parent)
+    flush the folder: a reader (or a power cut) sees the old content or all of the new. A
+    stop signal waits until it is done: between the temp file's creation and the `try` it
+    would leave the temp file behind."""
+    with interrupts.deferred():
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name[:40]}.", suffix=".tmp",
+                                   dir=path.parent)
+        try:
+            os.fchmod(fd, 0o666 & ~_umask())
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            _test_pause("write", path.name)
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
+        fsync_dir(path.parent)
 
 
 def write_json_atomic(path: Path, data: BaseModel) -> None:

@@ -19,6 +19,7 @@ The state is per process, as signal handlers are; `handling()` installs and rest
 
 from __future__ import annotations
 
+import _thread
 import contextlib
 import os
 import signal
@@ -173,14 +174,29 @@ def _on_signal(signum: int, _frame: FrameType | None) -> None:
         # Not inside os.fork(): Python runs the handler in whatever at-fork hook is running
         # (logging's, threading's), which prints the interrupt and drops it. It is raised
         # again once the fork is done (_after_fork_parent).
+        in_hook = _in_fork_hook(_frame)
         now = (state.depth == 0 and not state.raised and not state.settled
-               and not state.forking and not _ending(_frame))
+               and not state.forking and not _ending(_frame) and not in_hook)
+        if in_hook and not state.raised and not state.settled:
+            _raise_soon(state.first)
         if now:
             state.raised = True
     finally:
         state.busy = False
     if now:
         raise Interrupted(state.first)
+
+
+def _in_fork_hook(frame: FrameType | None) -> bool:
+    """Is the handler running inside an at-fork hook (rproxy's _after_fork_parent, logging's
+    or threading's reinit in a new doit worker)? An exception raised there is printed and
+    dropped, so the interrupt must wait until the hook is over. The hooks are the only code
+    whose names say "fork" that runs inside os.fork()."""
+    while frame is not None:
+        if "fork" in frame.f_code.co_name:
+            return True
+        frame = frame.f_back
+    return False
 
 
 def _ending(frame: FrameType | None) -> bool:
@@ -257,10 +273,18 @@ def _after_fork_parent() -> None:
     state.forking = max(0, state.forking - 1)
     if state.forking or state.first is None or state.raised or state.settled:
         return
-    # A stop signal came during the fork: have the handler raise it right after os.fork()
-    # returns. This must be the hook's last step: a signal raised here is handled at the next
-    # check Python makes, and there is none before the hook returns.
-    signal.raise_signal(state.first)
+    # A stop signal came during the fork: have the handler raise it once os.fork() has
+    # returned. Not from here: Python runs a handler at its next check, which can be inside
+    # this hook, and an exception raised in an at-fork hook is printed and dropped.
+    _raise_soon(state.first)
+
+
+def _raise_soon(signum: int) -> None:
+    """Deliver `signum` again from another thread: the main thread's handler then runs at its
+    next check, past the hook it is in now."""
+    # The low-level thread start: threading's waits for the thread to run, and a handler
+    # could run inside that wait, still in the hook.
+    _thread.start_new_thread(signal.raise_signal, (signum,))
 
 
 def _after_fork() -> None:
@@ -280,6 +304,9 @@ def _after_fork() -> None:
     state.forking = 0
     if state.pipe is None or state.pipe_pid == os.getpid():
         return
+    # Off the parent's pipe first: a signal meanwhile must not be written to a closed fd.
+    with contextlib.suppress(ValueError, OSError):
+        signal.set_wakeup_fd(-1)
     with contextlib.suppress(OSError):
         os.close(state.pipe[0])
     with contextlib.suppress(OSError):

@@ -93,7 +93,7 @@ def task_proxy() -> Iterator[dict[str, Any]]:
         interrupts.install()  # from here on a stop signal ends the run as an interrupt
         run = Run(display=_display(command), tell_problems=True,
                   selection=lambda plan: _selection(plan, command))
-        atexit.register(_finish_run, run)
+        atexit.register(_finish_run, run, os.getpid())
     files = _spec_files()
     if not files:
         print(f"rproxy: no specs: looked for {SPECS} in {os.getcwd()}; write one with "
@@ -138,10 +138,14 @@ def _asked_for(plan: Plan, command: DoitCommand) -> bool:
                for name in command.selected)
 
 
-def _finish_run(run: Run) -> None:
+def _finish_run(run: Run, main_pid: int) -> None:
     """At the end of doit's process: let clips still running finish their records, write the
     result of every job this run started, and end with rproxy's exit code where it says more
-    than doit's (2 the pre-flight, 3 could not start, 128+N interrupted)."""
+    than doit's (2 the pre-flight, 3 could not start, 128+N interrupted). Only there: a doit
+    worker that an interrupt cut off while it was being forked ends through Python's exit
+    too, with this handler inherited."""
+    if os.getpid() != main_pid:
+        return
     interrupts.block_for_good()
     run.wait_for_clips(30)
     for child in multiprocessing.active_children():  # doit -n N: its workers
