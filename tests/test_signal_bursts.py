@@ -64,9 +64,10 @@ KNOWN: dict[str, str] = {
     "python-startup": "Ctrl-C while the interpreter or doit itself starts (site, doit's "
                       "imports and plugins: no code of rproxy's has run yet): a "
                       "KeyboardInterrupt traceback that rproxy cannot prevent",
-    # Open: seen in about 1 of 200 tries under -P thread only, not yet understood (the
-    # first signal's handler sees a later one first); every other check still holds there.
-    "thread-order": "doit -P thread: interrupted_by names a later signal of the burst",
+    # Open (issue 13): under doit, about 1 try in 200-300 ends interrupted by a later signal
+    # of the burst, 40-60 ms after the first; not yet understood. `rproxy run` has not shown
+    # it. Every other check still holds for those tries.
+    "doit-order": "under doit, interrupted_by names a later signal of the burst",
 }
 # How long a doit -n run may take to end before the test looks for "idle-workers".
 IDLE_WORKERS_S = 10.0
@@ -400,8 +401,8 @@ def check_after_burst(project: Project, rc: int, text: str, burst: Burst,
     if by not in {k.name for k in burst.kinds}:
         problems.append(f"interrupted_by {by}, which was not sent")
     elif by != first.name and (not burst.gaps_s or burst.gaps_s[0] >= FIRST_GAP_S):
-        if project.mode == "doit-thread":
-            known.append("thread-order")
+        if project.mode != "run":
+            known.append("doit-order")
         else:
             problems.append(f"interrupted_by {by}, but {first.name} came first, "
                             f"{burst.gaps_s[0] * 1000:.1f} ms earlier")
