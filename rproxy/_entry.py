@@ -4,16 +4,38 @@ quietly with 128+N instead of a KeyboardInterrupt traceback from inside an impor
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import sys
 
-from . import _signals
+
+def _end_quietly(signum: int, _frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+# Until rproxy's own handlers are in place (importing them takes a few milliseconds): nothing
+# has started, so a stop signal only ends the command, with the shell's code and no traceback.
+# A signal the command was started with ignored stays ignored (nohup).
+for _signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+    if signal.getsignal(_signum) is not signal.SIG_IGN:
+        signal.signal(_signum, _end_quietly)
+
+from . import _signals  # noqa: E402  (after the handlers above, on purpose)
 
 
 def console() -> int:
     _signals.install()
     from ._cli import console as run
 
-    return run()
+    code = run()
+    # Ended here, not by the interpreter's shutdown: that gives the stop signals their default
+    # actions back while threads that do not block them may still be there, and a late signal
+    # of a burst would then kill the process with another code than the one printed.
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a closed pipe: nothing to flush to
+            stream.flush()
+    os._exit(code)
 
 
 if __name__ == "__main__":

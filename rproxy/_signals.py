@@ -283,8 +283,11 @@ def _raise_soon(signum: int) -> None:
     """Deliver `signum` again from another thread: the main thread's handler then runs at its
     next check, past the hook it is in now."""
     # The low-level thread start: threading's waits for the thread to run, and a handler
-    # could run inside that wait, still in the hook.
-    _thread.start_new_thread(signal.raise_signal, (signum,))
+    # could run inside that wait, still in the hook. Sent to the main thread: a signal raised
+    # in the helper thread would not wake the main thread from a wait (a sleep, doit's queue).
+    main = threading.main_thread().ident
+    if main is not None:  # always, once the thread runs
+        _thread.start_new_thread(signal.pthread_kill, (main, signum))
 
 
 def _after_fork() -> None:
@@ -320,9 +323,38 @@ os.register_at_fork(before=_before_fork, after_in_parent=_after_fork_parent,
                     after_in_child=_after_fork)
 
 
+def _on_unraisable(unraisable: sys.UnraisableHookArgs) -> None:
+    """Python drops an exception raised where nothing can catch it (a finalizer, a weakref
+    callback such as importlib's module locks, an at-fork or exit hook) and prints "Exception
+    ignored in". The handler can raise the interrupt in any of them: then it is not printed but
+    raised again once that code is over, so that it still ends the run."""
+    state = _STATE
+    if not isinstance(unraisable.exc_value, Interrupted):
+        _previous_unraisablehook(unraisable)
+        return
+    if state.raised and state.first is not None and not state.settled:
+        state.raised = False
+        if not state.forking and _in_main_thread():
+            _raise_soon(state.first)
+
+
+_previous_unraisablehook = sys.unraisablehook
+
+
+def _catch_dropped_interrupts() -> Callable[[sys.UnraisableHookArgs], object]:
+    """Install _on_unraisable; returns the hook it replaces."""
+    global _previous_unraisablehook
+    previous = sys.unraisablehook
+    if previous is not _on_unraisable:
+        _previous_unraisablehook = previous
+        sys.unraisablehook = _on_unraisable
+    return previous
+
+
 def install() -> None:
     """Handle the stop signals this way for the rest of the process (doit's own process)."""
     if _in_main_thread():
+        _catch_dropped_interrupts()
         _open_pipe()
         for signum in _handled():
             signal.signal(signum, _on_signal)
@@ -344,6 +376,7 @@ def handling(*, final: bool = False) -> Iterator[None]:
     outermost = _STATE.installed == 0
     if outermost:
         reset()
+        previous_hook = _catch_dropped_interrupts()
         previous_fd = _open_pipe()
     for signum in _handled():
         signal.signal(signum, _on_signal)
@@ -360,6 +393,7 @@ def handling(*, final: bool = False) -> Iterator[None]:
                     signal.signal(signum, handler if handler is not None else signal.SIG_DFL)
                 with contextlib.suppress(ValueError, OSError):
                     signal.set_wakeup_fd(previous_fd)
+                sys.unraisablehook = previous_hook
                 reset()
 
 
