@@ -26,7 +26,11 @@ from . import _signals  # noqa: E402  (after the handlers above, on purpose)
 
 def console() -> int:
     _signals.install()
-    from ._cli import console as run
+    # Held until the import is done: pydantic builds its validators while rproxy's models are
+    # defined, calling back into Python, and turns an exception raised there (the interrupt
+    # too) into a SchemaError traceback.
+    with _signals.deferred():
+        from ._cli import console as run
 
     code = run()
     # Ended here, not by the interpreter's shutdown: that gives the stop signals their default

@@ -18,33 +18,37 @@ from . import _signals as interrupts
 
 interrupts.install()
 
-import atexit
-import gc
-import multiprocessing
-import multiprocessing.util  # its atexit handler must be registered before ours
-import os
-import sys
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+# A stop signal waits until these imports are done: pydantic builds its validators while
+# rproxy's models are defined, calling back into Python, and turns an exception raised there
+# (the interrupt too) into a SchemaError traceback.
+with interrupts.deferred():
+    import atexit
+    import gc
+    import multiprocessing
+    import multiprocessing.util  # its atexit handler must be registered before ours
+    import os
+    import sys
+    from collections.abc import Iterator
+    from pathlib import Path
+    from typing import Any
 
-from doit import get_var
+    from doit import get_var
 
-from ._doitctx import DoitCommand, loading_command
-from ._errors import JobSpecValidationError
-from ._plan import Plan, build_plan
-from ._progress import NORMAL, QUIET, Display, escape_unencodable_output
-from ._records import JobExecutionResult
-from ._run import Run
-from ._tasks import (
-    GC_YOUNG_THRESHOLD,
-    RproxyReporter,
-    doit_config,
-    job_tasks,
-    result_tasks,
-)
-from ._text import rproxy_command
-from ._validate import load_spec
+    from ._doitctx import DoitCommand, loading_command
+    from ._errors import JobSpecValidationError
+    from ._plan import Plan, build_plan
+    from ._progress import NORMAL, QUIET, Display, escape_unencodable_output
+    from ._records import JobExecutionResult
+    from ._run import Run
+    from ._tasks import (
+        GC_YOUNG_THRESHOLD,
+        RproxyReporter,
+        doit_config,
+        job_tasks,
+        result_tasks,
+    )
+    from ._text import rproxy_command
+    from ._validate import load_spec
 
 __all__ = ["DOIT_CONFIG", "task_proxy"]
 
