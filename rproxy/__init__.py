@@ -5,12 +5,15 @@ The names below load on first use (PEP 562): `rproxy` on the command line starts
 milliseconds and can take Ctrl-C cleanly from its first instant, before pydantic, doit and
 PyAV are imported."""
 
-from __future__ import annotations
+import importlib  # already loaded by the interpreter itself
 
-import importlib
-from typing import TYPE_CHECKING, Any
-
+# Not typing's: importing typing takes milliseconds before rproxy's command has its signal
+# handlers (a Ctrl-C in them was a KeyboardInterrupt traceback). Type checkers read any
+# TYPE_CHECKING as true.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from typing import Any
+
     from ._engine import execute_multi_job_spec
     from ._errors import (
         ClipError,
@@ -71,7 +74,7 @@ __all__ = [
 assert sorted(_WHERE) == __all__  # one list of the public names
 
 
-def __getattr__(name: str) -> Any:
+def __getattr__(name: str) -> "Any":
     module = _WHERE.get(name)
     if module is None:
         raise AttributeError(f"module 'rproxy' has no attribute {name!r}")

@@ -4,7 +4,6 @@ quietly with 128+N instead of a KeyboardInterrupt traceback from inside an impor
 
 from __future__ import annotations
 
-import contextlib
 import os
 import signal
 import sys
@@ -21,7 +20,9 @@ for _signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
     if signal.getsignal(_signum) is not signal.SIG_IGN:
         signal.signal(_signum, _end_quietly)
 
-from . import _signals  # noqa: E402  (after the handlers above, on purpose)
+import contextlib  # noqa: E402  (these after the handlers above, on purpose)
+
+from . import _signals  # noqa: E402
 
 
 def console() -> int:
