@@ -52,8 +52,6 @@ NEAREST: dict[str, dict[str, tuple[str, ...]]] = {
 # does not know cannot be converted, only relabelled.
 SCALER_MATRIX = {"bt709": "bt709", "bt470bg": "bt470", "smpte170m": "smpte170m", "fcc": "fcc",
                  "smpte240m": "smpte240m", "bt2020nc": "bt2020", "bt2020c": "bt2020"}
-# A matrix whose coefficients equal another's: converting between them changes nothing.
-SAME_MATRIX = {"bt470bg": "smpte170m", "bt2020c": "bt2020nc"}
 
 FIELDS = ("primaries", "transfer", "matrix", "range")
 
@@ -88,10 +86,6 @@ def from_codes(primaries: int | None, transfer: int | None, matrix: int | None,
         matrix=MATRICES.get(matrix if matrix is not None else 2, UNKNOWN),
         range=RANGES.get(range_ or 0, UNKNOWN),
     )
-
-
-def same_matrix(a: str, b: str) -> bool:
-    return SAME_MATRIX.get(a, a) == SAME_MATRIX.get(b, b)
 
 
 def same_code(field: str, a: str, b: str) -> bool:

@@ -82,6 +82,15 @@ def ffmpeg() -> str:
     return ffmpeg_binary()
 
 
+def alive(pid: int) -> bool:
+    """True while `pid` runs (a zombie nobody reaped counts as dead)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state not in ("Z", "X")
+
+
 def make_clip(
     ffmpeg: str,
     path: Path,

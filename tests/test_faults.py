@@ -27,7 +27,7 @@ from rproxy import JobSpec, execute_multi_job_spec
 from rproxy._errors import JobLockedError, PreflightError
 from rproxy._records import JobExecutionResult, read_clip_record, read_job_result
 
-from .conftest import write_spec
+from .conftest import alive, write_spec
 
 FAKE = Path(__file__).resolve().parent / "fakes" / "ffmpeg"
 RPROXY = [sys.executable, "-m", "rproxy"]
@@ -48,15 +48,6 @@ def assert_unchanged(before: dict[Path, str]) -> None:
 
 def sources_of(folder: Path, *names: str) -> dict[Path, str]:
     return hashes(*(folder / n for n in names))
-
-
-def alive(pid: int) -> bool:
-    """True while `pid` runs (a zombie nobody reaped counts as dead)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
 
 
 def wait_for(predicate: Callable[[], bool], what: str, timeout: float = DEADLINE_S) -> None:

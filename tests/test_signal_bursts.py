@@ -42,7 +42,7 @@ import pytest
 from rproxy import JobSpec, execute_multi_job_spec
 from rproxy._ffmpeg import ffmpeg_binary
 
-from .conftest import make_clip
+from .conftest import alive, make_clip
 
 FAKES = Path(__file__).resolve().parent / "fakes"
 MARKED = FAKES / "ffmpeg_marked"
@@ -194,14 +194,6 @@ def reached(project: Project, burst: Burst) -> bool:
 
 def proxy_files(out: Path) -> list[Path]:
     return sorted(p for p in out.iterdir() if p.name != ".rproxy")
-
-
-def alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
 
 
 def sha(path: Path) -> str:
@@ -603,6 +595,12 @@ def test_a_late_signal_after_the_run_cannot_change_the_exit_code(
     assert proc.returncode == 130
 
 
+def run_python(code: str) -> subprocess.CompletedProcess[str]:
+    """`code` in a Python process of its own, its output captured."""
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=DEADLINE_S)
+
+
 # Code whose exceptions Python drops ("Exception ignored in"): a stop signal handled there
 # must still interrupt, without a traceback. Each runs inside the handling() block of the
 # API, and delivers SIGTERM to itself from inside that code (raise_signal runs the handler
@@ -637,8 +635,7 @@ def test_a_signal_inside_code_whose_exceptions_python_drops_still_interrupts(
             "    print('not interrupted')\n"
             "except interrupts.Interrupted as exc:\n"
             "    print(f'{exc} after {time.monotonic() - started:.1f} s')\n")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=DEADLINE_S)
+    proc = run_python(code)
     assert proc.stderr == "", proc.stderr
     assert proc.stdout.startswith("interrupted by SIGTERM after 0."), proc.stdout
 
@@ -662,8 +659,7 @@ def test_the_command_ends_with_its_own_code_while_late_signals_keep_coming() -> 
             "    return 0\n"
             "cli.console = console\n"
             "sys.exit(_entry.console())\n")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                          timeout=DEADLINE_S)
+    proc = run_python(code)
     assert (proc.returncode, proc.stderr) == (0, "")
 
 
