@@ -100,7 +100,7 @@ def planned_commands(plan: Plan, ffmpeg: str) -> list[dict[str, Any]]:
             item["up_to_date"] = True
             continue
         try:
-            info = bounded(lambda c=clip: probe(c.source), limit,  # type: ignore[misc]
+            info = bounded(probe, (clip.source,), limit,
                            f"probing the source {clip.source_path}")
         except RproxyError as exc:
             item["problems"] = [getattr(exc, "reason", str(exc))]

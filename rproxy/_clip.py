@@ -220,7 +220,7 @@ def _encode(plan: Plan, clip: PlannedClip, run: ClipRun, attempt: _Attempt) -> N
     if problem:
         raise OutputConflictError(f"refusing to overwrite: {problem} (nothing was encoded)")
     limit = stall_limit(plan.spec.clip_timeout_s)
-    source = bounded(lambda: probe(clip.source), limit, f"probing the source {clip.source}")
+    source = bounded(probe, (clip.source,), limit, f"probing the source {clip.source}")
     attempt.probe = source
     verdict = assess(plan.fmt, source)
     if verdict.problems:
@@ -250,7 +250,7 @@ def _encode(plan: Plan, clip: PlannedClip, run: ClipRun, attempt: _Attempt) -> N
         raise ProbeError(f"source changed or disappeared during encoding: {clip.source_path} "
                          "(still being written?)")
     attempt.verification = bounded(
-        lambda: verify_output(clip.partial, plan.fmt, source, clip.source), limit,
+        verify_output, (clip.partial, plan.fmt, source, clip.source), limit,
         f"verifying the proxy {clip.partial}")
     # Flushed before anything calls it COMPLETED: after a power cut a record never promises a
     # proxy whose data was still in memory.

@@ -19,6 +19,7 @@ from functools import lru_cache
 from typing import IO
 
 from . import _signals
+from ._blocking import outside_main
 from ._errors import FFmpegNotFoundError
 from ._signals import Interrupted
 
@@ -76,9 +77,12 @@ def _wheel_binary() -> str | None:
 @lru_cache(maxsize=8)
 def ffmpeg_version(binary: str) -> str:
     """The first line of `ffmpeg -version` (for the audit record)."""
-    try:
-        done = subprocess.run([binary, "-version"], capture_output=True, timeout=30,
+    def run() -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run([binary, "-version"], capture_output=True, timeout=30,
                               stdin=subprocess.DEVNULL, check=False)
+
+    try:
+        done = outside_main(run)
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise FFmpegNotFoundError(f"cannot run FFmpeg at {binary}: {exc}") from None
     line = done.stdout.decode("utf-8", "replace").splitlines()[:1]

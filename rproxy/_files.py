@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import errno
 import fnmatch
 import hashlib
@@ -17,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import _signals as interrupts
+from ._blocking import outside_main
 
 if TYPE_CHECKING:  # doit loads this module's DB plugin at its start: keep it light
     from pydantic import BaseModel
@@ -62,7 +62,7 @@ def replace_atomically(path: Path, text: str) -> None:
             with os.fdopen(fd, "w", encoding="utf-8") as handle:
                 handle.write(text)
                 handle.flush()
-                os.fsync(handle.fileno())
+                outside_main(os.fsync, handle.fileno())
             _test_pause("write", path.name)
             os.replace(tmp, path)
         except BaseException:
@@ -109,7 +109,7 @@ def _umask() -> int:
 def fsync_file(path: Path | str) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
-        os.fsync(fd)
+        outside_main(os.fsync, fd)
     finally:
         os.close(fd)
 
@@ -120,12 +120,16 @@ def fsync_dir(path: Path | str) -> None:
     with contextlib.suppress(OSError):
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
         try:
-            os.fsync(fd)
+            outside_main(os.fsync, fd)
         finally:
             os.close(fd)
 
 
 def sha256_file(path: Path | str) -> str:
+    return outside_main(_sha256, path)
+
+
+def _sha256(path: Path | str) -> str:
     with open(path, "rb") as handle:
         return hashlib.file_digest(handle, "sha256").hexdigest()
 
@@ -136,9 +140,10 @@ _AT_FDCWD = -100
 
 
 def _libc() -> ctypes.CDLL | None:
-    name = ctypes.util.find_library("c")
+    # The process's own symbols, which hold the C library's: find_library("c") would run
+    # ldconfig in a child process, at every start.
     try:
-        return ctypes.CDLL(name, use_errno=True)
+        return ctypes.CDLL(None, use_errno=True)
     except OSError:
         return None
 

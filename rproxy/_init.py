@@ -192,7 +192,7 @@ def _probe_all(clips: list[Path], on_probe: ProbeProgress | None
     unusable: list[tuple[Path, str]] = []
     for done, clip in enumerate(clips, 1):
         try:
-            info = bounded(lambda c=clip: probe(c), STALL_LIMIT_S,  # type: ignore[misc]
+            info = bounded(probe, (clip,), STALL_LIMIT_S,
                            f"probing {clip}")
             probed.append((clip, info))
         except ProbeError as exc:

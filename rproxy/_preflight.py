@@ -58,7 +58,7 @@ def preflight(plan: Plan, clips: Iterable[PlannedClip], *,
         if conflict:
             problems.append(Problem(where, f"refusing to overwrite: {conflict}"))
         try:
-            source = bounded(lambda c=clip: probe(c.source), limit,  # type: ignore[misc]
+            source = bounded(probe, (clip.source,), limit,
                              f"probing the source {clip.source_path}")
         except ClipError as exc:
             problems.append(Problem(where, exc.reason))

@@ -5,6 +5,7 @@ enforce clip_timeout_s, whatever FFmpeg prints and whatever the timeout is."""
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import json
 import os
 import shutil
@@ -13,16 +14,20 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from rproxy import JobSpec, execute_multi_job_spec
+from rproxy import _signals as interrupts
+from rproxy._bounded import bounded
+from rproxy._errors import ProbeError, StallError
 from rproxy._ffmpeg import run_ffmpeg
+from rproxy._probe import probe
 
-from .conftest import write_spec
+from .conftest import alive, write_spec
 
 FAKES = Path(__file__).resolve().parent / "fakes"
 STALLFS = FAKES / "stallfs.py"
@@ -86,8 +91,8 @@ def stallfs(tmp_path: Path) -> Iterator[tuple[Path, Stall]]:
 
 def run_cli(spec: Path, cwd: Path, stall: Stall, **env: str) -> tuple[int, str, float]:
     """`rproxy run SPEC`: (exit code, output, seconds until its result or its refusal was
-    printed). The process itself can only exit once the stalled reads are let go (see
-    Stall.end), which is done then."""
+    printed). It must exit while the mount still stalls: the read is stuck in a reader
+    process, which is left behind (Stall.end lets it go once rproxy has exited)."""
     started = time.monotonic()
     proc = subprocess.Popen([*RPROXY, "run", str(spec)], cwd=cwd, stdin=subprocess.DEVNULL,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -108,10 +113,10 @@ def run_cli(spec: Path, cwd: Path, stall: Stall, **env: str) -> tuple[int, str, 
     try:
         done.wait(timeout=120)
         took = time.monotonic() - started
-        time.sleep(0.2)  # the rest of a refusal's lines
-        stall.end()
         proc.wait(timeout=60)
+        assert stall.server.poll() is None  # still stalled when rproxy ended
     finally:
+        stall.end()
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=10)
@@ -196,6 +201,97 @@ def test_proxy_that_stalls_during_verification_fails_the_clip_in_time(
     assert proxies(out) == []
     assert partial_files(out) == []  # the link is gone (the file it pointed to is not ours)
     assert (backing / "proxy.mov").exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# the reader process that probes and verifications run in
+
+
+def test_a_call_that_never_returns_is_a_stall_and_its_reader_is_not_used_again() -> None:
+    first = bounded(os.getpid, (), 30, "asking its pid")
+    assert first != os.getpid()  # it ran in a reader process
+    started = time.monotonic()
+    with pytest.raises(StallError, match=r"^sleeping did not answer within 0.5 s"):
+        bounded(time.sleep, (60,), 0.5, "sleeping")
+    assert time.monotonic() - started < 5
+    wait_until_dead(first)  # the stuck reader was stopped, not left running
+    second = bounded(os.getpid, (), 30, "asking its pid")
+    assert second not in (first, os.getpid())
+
+
+def test_a_reader_that_dies_while_idle_is_replaced() -> None:
+    first = bounded(os.getpid, (), 30, "asking its pid")
+    os.kill(first, signal.SIGKILL)
+    wait_until_dead(first)
+    assert bounded(os.getpid, (), 30, "asking its pid") not in (first, os.getpid())
+
+
+@pytest.mark.parametrize(("call", "args", "how"), [
+    (os._exit, (3,), "exit code 3"),
+    (ctypes.string_at, (0,), "killed by SIGSEGV"),  # a crash in C, as on a hostile file
+])
+def test_a_reader_that_ends_during_a_call_fails_only_that_call(
+        call: Callable[..., object], args: tuple[object, ...], how: str) -> None:
+    with pytest.raises(ProbeError, match=rf"^reading it failed: the reader process ended "
+                                         rf"\({how}\)"):
+        bounded(call, args, 30, "reading it")
+    assert bounded(os.getpid, (), 30, "asking its pid") != os.getpid()  # rproxy goes on
+
+
+def test_a_call_raises_what_it_raised_and_reads_paths_from_the_callers_folder(
+        project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(project)
+    info = bounded(probe, (Path("A001.mov"),), 30, "probing")
+    assert info.width > 0
+    with pytest.raises(ProbeError, match="does not exist"):
+        bounded(probe, (Path("nothing-here.mov"),), 30, "probing")
+
+
+def test_an_interrupt_while_a_reader_works_stops_it() -> None:
+    pid = bounded(os.getpid, (), 30, "asking its pid")
+    main = threading.main_thread().ident
+    assert main is not None
+    timer = threading.Timer(0.3, signal.pthread_kill, (main, signal.SIGTERM))
+    with interrupts.handling():
+        timer.start()
+        started = time.monotonic()
+        with pytest.raises(interrupts.Interrupted) as raised:
+            bounded(time.sleep, (60,), 60, "sleeping")
+    assert raised.value.signum == signal.SIGTERM
+    assert time.monotonic() - started < 5
+    wait_until_dead(pid)  # the reader it was waiting for (the same one, reused)
+
+
+def test_an_interrupt_stops_a_reader_that_another_thread_waits_for() -> None:
+    """doit -P thread: the clip runs in a worker thread, the signal is handled in the main
+    thread; the worker's verification must not be waited out."""
+    outcome: list[BaseException] = []
+
+    def clip() -> None:
+        try:
+            bounded(time.sleep, (60,), 60, "sleeping")
+        except BaseException as exc:
+            outcome.append(exc)
+
+    with interrupts.handling():
+        worker = threading.Thread(target=clip)
+        worker.start()
+        time.sleep(0.5)  # the call is in its reader
+        started = time.monotonic()
+        with pytest.raises(interrupts.Interrupted):
+            os.kill(os.getpid(), signal.SIGHUP)
+            time.sleep(10)
+        worker.join(timeout=10)
+    assert time.monotonic() - started < 5
+    assert len(outcome) == 1 and isinstance(outcome[0], interrupts.Interrupted), outcome
+    assert outcome[0].signum == signal.SIGHUP
+
+
+def wait_until_dead(pid: int) -> None:
+    end = time.monotonic() + 10
+    while alive(pid) and time.monotonic() < end:
+        time.sleep(0.01)
+    assert not alive(pid), f"reader {pid} still runs"
 
 
 # ---------------------------------------------------------------------------------------------
