@@ -1,6 +1,7 @@
-"""The `rproxy` command's first lines: stop signals are handled before anything heavy is
-imported, so that Ctrl-C (or SIGTERM, SIGHUP) at any instant of start-up ends the command
-quietly with 128+N instead of a KeyboardInterrupt traceback from inside an import."""
+"""The first lines of rproxy's processes (the `rproxy` command, and doit's once it loads
+rproxy.dodo): stop signals are handled before anything heavy is imported, so that Ctrl-C (or
+SIGTERM, SIGHUP) at any instant of start-up ends the process quietly with 128+N instead of a
+KeyboardInterrupt traceback from inside an import."""
 
 from __future__ import annotations
 

@@ -13,7 +13,9 @@ and every job the run started gets its result.json when the process ends, whatev
 from __future__ import annotations
 
 # Before anything heavy is imported: a stop signal while doit loads this module ends doit
-# quietly (128+N), not with a KeyboardInterrupt traceback from inside an import.
+# quietly (128+N), not with a KeyboardInterrupt traceback from inside an import. _entry's first
+# lines set a quiet handler before it imports the real ones.
+from . import _entry  # noqa: F401
 from . import _signals as interrupts
 
 interrupts.install()
