@@ -160,6 +160,7 @@ class _Attempt:
     warnings: list[str] = field(default_factory=list)
     source: SourceState | None = None  # the source before the encode
     sha256: str | None = None
+    finishing: bool = False  # _finish holds the stop signals: from here it decides the record
 
 
 @dataclass(frozen=True)
@@ -192,19 +193,27 @@ def run_clip(plan: Plan, clip: PlannedClip, run: ClipRun) -> ClipExecutionResult
     started = datetime.now(UTC)
     attempt = _Attempt()
     try:
-        _encode(plan, clip, run, attempt)
-    except ClipError as exc:
-        failed = exc.verification if isinstance(exc, VerificationError) else None
-        return _failed(plan, clip, run, started, attempt, exc.reason, failed)
-    except OSError as exc:
-        return _failed(plan, clip, run, started, attempt, _os_failure("write error", exc))
+        try:
+            _encode(plan, clip, run, attempt)
+        except ClipError as exc:
+            failed = exc.verification if isinstance(exc, VerificationError) else None
+            with interrupts.deferred():  # the partial goes and the record is written, whole
+                return _failed(plan, clip, run, started, attempt, exc.reason, failed)
+        except OSError as exc:
+            with interrupts.deferred():
+                return _failed(plan, clip, run, started, attempt,
+                               _os_failure("write error", exc))
+        return _finish(plan, clip, run, started, attempt)
     except interrupts.INTERRUPTS as exc:
+        if attempt.finishing:
+            raise  # after _finish took over: the clip's record says how it ended
+        # Anywhere before (also between the verification and _finish): the verified partial
+        # must not stay behind without a record.
         with interrupts.deferred():
             _failed(plan, clip, run, started, attempt,
                     f"interrupted by {interrupts.signal_name(interrupts.signal_of(exc))}",
                     stale_stays=True)
         raise
-    return _finish(plan, clip, run, started, attempt)
 
 
 def _encode(plan: Plan, clip: PlannedClip, run: ClipRun, attempt: _Attempt) -> None:
@@ -269,6 +278,7 @@ def _finish(plan: Plan, clip: PlannedClip, run: ClipRun, started: datetime,
     assert attempt.source is not None and attempt.sha256 is not None
     folder = plan.folder
     with interrupts.deferred():
+        attempt.finishing = True
         try:
             with folder_lock(folder.root):
                 own = ownership(folder, clip.name)  # again: things may have changed meanwhile

@@ -781,3 +781,34 @@ def test_the_main_thread_never_makes_the_calls_that_no_signal_interrupts(
     calls = dict(ast.literal_eval(proc.stdout))
     assert set(calls) == {"fsync", "file_digest", "Popen"}  # each was made, by another thread
     assert not any(calls.values()), calls
+
+
+@pytest.mark.parametrize("step", ["_finish", "_failed"])
+def test_a_signal_between_a_clips_steps_leaves_no_partial_file_without_a_record(
+        media: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, step: str) -> None:
+    """The signal lands as the clip goes on from one step to the next: from the verification
+    to _finish (the proxy is verified, nothing holds the signals yet), or into _failed (the
+    clip has just failed). Either way the partial file goes and the clip has its record."""
+    from rproxy import JobSpec, _clip, execute_multi_job_spec
+
+    project = make_project(media, tmp_path / "p", "run")
+    real = getattr(_clip, step)
+
+    def arrives_first(*args: object, **kwargs: object) -> object:
+        monkeypatch.setattr(_clip, step, real)  # once
+        signal.raise_signal(signal.SIGTERM)  # the handler raises it here
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(_clip, step, arrives_first)
+    if step == "_failed":  # clip 0's FFmpeg writes some bytes and fails
+        monkeypatch.setenv("FAKE_REAL", ffmpeg_binary())
+        monkeypatch.setenv("RPROXY_FFMPEG", str(FAKE))
+        monkeypatch.setenv("FAKE_MODE", "exit1")
+    monkeypatch.chdir(project.root)
+    result = execute_multi_job_spec(JobSpec.from_file(project.specs["a"]))
+    assert result.interrupted_by == "SIGTERM"
+    assert not list((project.out / ".rproxy").glob("*/partial/*"))
+    statuses = [c.status.value for c in result.clips]
+    assert "FAILED" in statuses, statuses
+    failed = next(c for c in result.clips if c.status.value == "FAILED")
+    assert failed.failure_reason, failed
