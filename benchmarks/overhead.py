@@ -164,13 +164,17 @@ t2 = time.perf_counter()
 infos = [probe(Path(p)) for p in {[str(s) for s in sources]!r}]
 t3 = time.perf_counter()
 fmt = ProxyFormat(Codec.PRORES_PROXY, Container.MOV, 640, 360, None)
-for info, p in zip(infos, {[str(p) for p in proxies]!r}):
-    verify_output(Path(p), fmt, info)
+for info, p, s in zip(infos, {[str(p) for p in proxies]!r}, {[str(s) for s in sources]!r}):
+    verify_output(Path(p), fmt, info, Path(s))
 t4 = time.perf_counter()
 from rproxy._ffmpeg import ffmpeg_binary
 ffmpeg_binary()
 t5 = time.perf_counter()
-print(t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)
+import os
+from rproxy._bounded import bounded
+bounded(os.getpid, (), 60, "starting")
+t6 = time.perf_counter()
+print(t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4, t6 - t5)
 """
     rows = []
     for _ in range(3):
@@ -178,20 +182,24 @@ print(t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)
         done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                               check=True)
         total = time.perf_counter() - start
-        _imports, pyav, probes, verifies, binary = (float(x) for x in done.stdout.split())
-        rows.append((total - pyav - probes - verifies - binary, pyav, probes, verifies,
-                     binary))
+        _imports, pyav, probes, verifies, binary, reader = (
+            float(x) for x in done.stdout.split())
+        rows.append((total - pyav - probes - verifies - binary - reader, pyav, probes,
+                     verifies, binary, reader))
     columns = zip(*rows, strict=True)
-    startup, pyav, probes, verifies, binary = (statistics.median(col) for col in columns)
+    startup, pyav, probes, verifies, binary, reader = (
+        statistics.median(col) for col in columns)
     print(f"\nwhere rproxy's extra {extra:.3f} s goes (measured separately, median of 3)")
     print(f"  python start + import rproxy   {startup:6.3f} s   (once per run)")
     print(f"  import PyAV (first clip only)  {pyav:6.3f} s   (once per run)")
     print(f"  probe {len(sources)} sources             {probes:6.3f} s")
     print(f"  verify {len(proxies)} proxies            {verifies:6.3f} s")
     print(f"  find ffmpeg + ffmpeg -version  {binary:6.3f} s   (once per run)")
-    rest = extra - (startup + pyav + probes + verifies + binary)
+    print(f"  start the reader process       {reader:6.3f} s   (once per run; probes and "
+          "verifications run there)")
+    rest = extra - (startup + pyav + probes + verifies + binary + reader)
     print(f"  rest (doit, records, fork/exec, locks) {rest:6.3f} s")
-    return startup + pyav + binary
+    return startup + pyav + binary + reader
 
 
 if __name__ == "__main__":

@@ -79,6 +79,12 @@ def bounded(call: Callable[..., T], args: tuple[Any, ...], limit_s: float, what:
     raise value
 
 
+def prestart() -> None:
+    """Start a reader now, to be ready by the first probe: its start-up (an interpreter and
+    PyAV, ~0.15 s) then runs beside rproxy's own instead of after it."""
+    _POOL.prestart()
+
+
 def stall_limit(clip_timeout_s: float) -> float:
     return min(clip_timeout_s, STALL_LIMIT_S)
 
@@ -205,6 +211,16 @@ class _Pool:
         with self.lock:
             self.busy.add(reader)
         return reader
+
+    def prestart(self) -> None:
+        with self.lock:
+            if any(reader.owner == os.getpid() for reader in self.idle):
+                return
+        try:
+            reader = _Reader()
+        except ProbeError:
+            return  # the first probe tries again, and says why it cannot
+        self.give_back(reader)
 
     def give_back(self, reader: _Reader) -> None:
         with self.lock:

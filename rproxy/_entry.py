@@ -25,9 +25,16 @@ import contextlib  # noqa: E402  (these after the handlers above, on purpose)
 
 from . import _signals  # noqa: E402
 
+# The commands that probe sources: their reader process starts while the rest is imported.
+_PROBING = frozenset({"run", "validate", "plan", "init"})
+
 
 def console() -> int:
     _signals.install()
+    if sys.argv[1:2] and sys.argv[1] in _PROBING:
+        with _signals.deferred():
+            from ._bounded import prestart
+        prestart()
     # Held until the import is done: pydantic builds its validators while rproxy's models are
     # defined, calling back into Python, and turns an exception raised there (the interrupt
     # too) into a SchemaError traceback.

@@ -36,6 +36,7 @@ with interrupts.deferred():
 
     from doit import get_var
 
+    from ._bounded import prestart
     from ._doitctx import DoitCommand, loading_command
     from ._errors import JobSpecValidationError
     from ._plan import Plan, build_plan
@@ -97,6 +98,7 @@ def task_proxy() -> Iterator[dict[str, Any]]:
     run: Run | None = None
     if command.executes:
         interrupts.install()  # from here on a stop signal ends the run as an interrupt
+        prestart()  # the reader that probes the sources, ready by the first clip
         run = Run(display=_display(command), tell_problems=True,
                   selection=lambda plan: _selection(plan, command))
         atexit.register(_finish_run, run, os.getpid())
