@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,15 @@ def venv_on_path(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture(scope="session")
 def ffmpeg() -> str:
     return ffmpeg_binary()
+
+
+def wait_until(predicate: Callable[[], bool], what: str, timeout: float) -> None:
+    """Poll until `predicate()` holds; AssertionError naming `what` after `timeout` seconds."""
+    end = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > end:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.005)
 
 
 def alive(pid: int) -> bool:

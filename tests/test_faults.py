@@ -27,7 +27,7 @@ from rproxy import JobSpec, execute_multi_job_spec
 from rproxy._errors import JobLockedError, PreflightError
 from rproxy._records import JobExecutionResult, read_clip_record, read_job_result
 
-from .conftest import alive, write_spec
+from .conftest import alive, wait_until, write_spec
 
 FAKE = Path(__file__).resolve().parent / "fakes" / "ffmpeg"
 RPROXY = [sys.executable, "-m", "rproxy"]
@@ -48,14 +48,6 @@ def assert_unchanged(before: dict[Path, str]) -> None:
 
 def sources_of(folder: Path, *names: str) -> dict[Path, str]:
     return hashes(*(folder / n for n in names))
-
-
-def wait_for(predicate: Callable[[], bool], what: str, timeout: float = DEADLINE_S) -> None:
-    end = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)
 
 
 def pids_in(path: Path) -> list[int]:
@@ -214,7 +206,7 @@ def test_timeout_stops_ffmpeg_and_its_children(
     assert "timed out after 1 s" in (clip.failure_reason or "")
     pids = pids_in(pid_file)
     assert len(pids) == 2  # the fake ffmpeg and the child it started
-    wait_for(lambda: not any(alive(p) for p in pids), "ffmpeg and its child to be gone", 10)
+    wait_until(lambda: not any(alive(p) for p in pids), "ffmpeg and its child to be gone", 10)
     assert result.clips[0].status.value == "COMPLETED"
     assert proxies(out) == ["A001.mov"]
     assert partial_files(out) == []
@@ -236,8 +228,8 @@ def _run_hanging_at_clip_1(
     out = project / "out"
     pid_file = fake("hang", FAKE_ONLY="A002")
     proc = start_cli(reaper, "run", str(spec), cwd=project)
-    wait_for(lambda: len(pids_in(pid_file)) == 2, "ffmpeg to start clip 1")
-    wait_for(lambda: bool(partial_files(out)), "ffmpeg to write its partial file")
+    wait_until(lambda: len(pids_in(pid_file)) == 2, "ffmpeg to start clip 1", DEADLINE_S)
+    wait_until(lambda: bool(partial_files(out)), "ffmpeg to write its partial file", DEADLINE_S)
     return names, before, spec, out, proc, pid_file
 
 
@@ -257,7 +249,7 @@ def test_interrupt_during_a_clip_stops_ffmpeg_writes_result_then_resumes(
     assert time.monotonic() - sent < 10
     assert rc == code, text
     assert "Traceback" not in text
-    wait_for(lambda: not any(alive(p) for p in ffmpeg_pids), "ffmpeg to be stopped", 10)
+    wait_until(lambda: not any(alive(p) for p in ffmpeg_pids), "ffmpeg to be stopped", 10)
 
     name = signal.Signals(signum).name
     assert partial_files(out) == []
@@ -302,13 +294,13 @@ def test_interrupt_under_plain_doit_no_traceback_and_records_decide(
     doit = [str(Path(sys.executable).with_name("doit"))]
 
     proc = start_cli(reaper, cwd=project, cmd=doit)
-    wait_for(lambda: len(pids_in(pid_file)) == 2, "ffmpeg to start clip 1")
+    wait_until(lambda: len(pids_in(pid_file)) == 2, "ffmpeg to start clip 1", DEADLINE_S)
     ffmpeg_pids = pids_in(pid_file)
     os.killpg(proc.pid, signum)
     rc, text = finish(proc)
     assert "Traceback" not in text, text
     assert rc == 128 + signum, text  # 130 / 143 under doit too
-    wait_for(lambda: not any(alive(p) for p in ffmpeg_pids), "ffmpeg to be stopped", 10)
+    wait_until(lambda: not any(alive(p) for p in ffmpeg_pids), "ffmpeg to be stopped", 10)
     assert partial_files(out) == []
     assert proxies(out) == ["A001.mov"]
     result = result_of(out)
@@ -340,7 +332,7 @@ def test_interrupt_between_clips_under_doit_no_traceback(
     fake("wait_go", FAKE_ONLY="A002", FAKE_GO=str(tmp_path / "never"))
     doit = [str(Path(sys.executable).with_name("doit"))]
     proc = start_cli(reaper, cwd=project, cmd=doit)
-    wait_for(lambda: (out / "A001.mov").exists(), "clip 0 to be renamed into place")
+    wait_until(lambda: (out / "A001.mov").exists(), "clip 0 to be renamed into place", DEADLINE_S)
     os.killpg(proc.pid, signal.SIGINT)
     rc, text = finish(proc)
     assert "Traceback" not in text, text
@@ -364,7 +356,7 @@ def test_rproxy_sigkilled_ffmpeg_dies_and_next_run_trusts_only_records(
     ffmpeg_pid = pids_in(pid_file)[0]
     proc.kill()  # SIGKILL to rproxy only: no handler, no cleanup, like a power cut
     proc.wait(timeout=DEADLINE_S)
-    wait_for(lambda: not alive(ffmpeg_pid), "ffmpeg to die with its parent (PDEATHSIG)", 10)
+    wait_until(lambda: not alive(ffmpeg_pid), "ffmpeg to die with its parent (PDEATHSIG)", 10)
 
     stale = partial_files(out)
     assert [p.name for p in stale] == ["001.mov"]  # what the killed run left behind
@@ -495,7 +487,7 @@ def test_same_job_twice_second_refuses_first_finishes(
     pid_file = fake("wait_go", FAKE_ONLY="A001", FAKE_GO=str(go))
 
     first = start_cli(reaper, "run", str(spec), cwd=project)
-    wait_for(lambda: bool(pids_in(pid_file)), "the first run's ffmpeg to start")
+    wait_until(lambda: bool(pids_in(pid_file)), "the first run's ffmpeg to start", DEADLINE_S)
     t0 = time.monotonic()
     rc, text = run_cli("run", str(spec), cwd=project)
     assert time.monotonic() - t0 < 15  # refused at once, not after waiting

@@ -43,7 +43,7 @@ import pytest
 from rproxy import JobSpec, execute_multi_job_spec
 from rproxy._ffmpeg import ffmpeg_binary
 
-from .conftest import alive, make_clip
+from .conftest import alive, make_clip, wait_until
 
 FAKES = Path(__file__).resolve().parent / "fakes"
 MARKED = FAKES / "ffmpeg_marked"
@@ -526,14 +526,6 @@ def start(project: Project, cmd: list[str], *, stderr: int | None = None,
                             start_new_session=True)
 
 
-def wait_until(predicate: Callable[[], bool], what: str, timeout: float = DEADLINE_S) -> None:
-    end = time.monotonic() + timeout
-    while not predicate():
-        if time.monotonic() > end:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.005)
-
-
 @contextlib.contextmanager
 def reaped(proc: subprocess.Popen[bytes], project: Project) -> Iterator[None]:
     try:
@@ -559,7 +551,8 @@ def test_signal_while_the_result_is_written_agrees_with_it(media: Path, tmp_path
     proc = start(project, MODES["run"], RPROXY_TEST_PAUSE="write:result.json",
                  RPROXY_TEST_PAUSE_S="1", RPROXY_TEST_PAUSE_MARK=str(project.marks_file))
     with reaped(proc, project):
-        wait_until(lambda: bool(lines(project.marks_file)), "result.json being written")
+        wait_until(lambda: bool(lines(project.marks_file)), "result.json being written",
+                   DEADLINE_S)
         proc.send_signal(signal.SIGTERM)
         out, err = proc.communicate(timeout=DEADLINE_S)
     result = only_result(project.out)
@@ -590,7 +583,7 @@ def test_a_late_signal_after_the_run_cannot_change_the_exit_code(
                  FAKE_REAL=ffmpeg_binary(), MARK_REAL=str(FAKE), FAKE_PIDS=str(fake_pids))
     try:
         with reaped(proc, project):
-            wait_until(lambda: bool(lines(project.pids_file)), "FFmpeg to run")
+            wait_until(lambda: bool(lines(project.pids_file)), "FFmpeg to run", DEADLINE_S)
             proc.send_signal(signal.SIGINT)
             out, err = proc.communicate(timeout=DEADLINE_S)
     finally:
@@ -694,7 +687,8 @@ def test_doit_workers_interrupted_while_starting_do_not_hang(
     proc = start(project, MODES["doit-n2"], RPROXY_TEST_PAUSE="write:run.json",
                  RPROXY_TEST_PAUSE_S="1", RPROXY_TEST_PAUSE_MARK=str(project.marks_file))
     with reaped(proc, project):
-        wait_until(lambda: len(lines(project.marks_file)) >= 2, "the second job's start")
+        wait_until(lambda: len(lines(project.marks_file)) >= 2, "the second job's start",
+                   DEADLINE_S)
         proc.send_signal(signal.SIGINT)
         try:
             out, err = proc.communicate(timeout=15)

@@ -27,7 +27,7 @@ from rproxy._errors import ProbeError, StallError
 from rproxy._ffmpeg import run_ffmpeg
 from rproxy._probe import probe
 
-from .conftest import alive, write_spec
+from .conftest import alive, wait_until, write_spec
 
 FAKES = Path(__file__).resolve().parent / "fakes"
 STALLFS = FAKES / "stallfs.py"
@@ -288,10 +288,7 @@ def test_an_interrupt_stops_a_reader_that_another_thread_waits_for() -> None:
 
 
 def wait_until_dead(pid: int) -> None:
-    end = time.monotonic() + 10
-    while alive(pid) and time.monotonic() < end:
-        time.sleep(0.01)
-    assert not alive(pid), f"reader {pid} still runs"
+    wait_until(lambda: not alive(pid), f"reader {pid} to end", 10)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -21,8 +21,8 @@ from rproxy import JobSpec, execute_multi_job_spec
 from rproxy._errors import PreflightError
 from rproxy._records import JobExecutionResult, read_job_result
 from rproxy._truth import Folder
-from tests.conftest import FAKE_FFMPEG, make_clip, write_spec
-from tests.test_faults import DEADLINE_S, hashes, pids_in, wait_for
+from tests.conftest import FAKE_FFMPEG, make_clip, wait_until, write_spec
+from tests.test_faults import DEADLINE_S, hashes, pids_in
 
 BIN = Path(sys.executable).parent
 NAMES = ["A001.mov", "A002.mov", "A003.mov", "A004.mov"]
@@ -207,7 +207,7 @@ def waiting(tmp_path: Path, ffmpeg: str) -> Iterator[Callable[[Path, str], tuple
         go, pids = tmp_path / f"go-{name}", tmp_path / f"pids-{name}"
         proc = start_waiting(spec, go, pids, ffmpeg)
         started.append(proc)
-        wait_for(lambda: bool(pids_in(pids)), f"{name}'s FFmpeg to start")
+        wait_until(lambda: bool(pids_in(pids)), f"{name}'s FFmpeg to start", DEADLINE_S)
         return proc, go
 
     yield start
