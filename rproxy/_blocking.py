@@ -2,24 +2,23 @@
 in memory, starting a child process without a preexec_fn: a vfork that waits for the child's
 exec), made outside the main thread.
 
-Why: the kernel hands a stop signal sent to the process to its main thread. A main thread
-inside such a call cannot take it until the call returns (an fsync behind FFmpeg's writes, a
-child that waits for a CPU before its exec, easily 50 ms on a loaded machine), and every signal
-of a burst that arrives meanwhile waits too. The kernel then delivers them all at once, highest
-number first, and which one came first is lost: a terminal's SIGHUP and the SIGTERM after it
-would be reported as SIGTERM. While another thread makes the call, the main thread waits in a
-way any signal interrupts, and takes each one the moment it arrives."""
+Why: only the main thread takes stop signals (rproxy._signals says why). A main thread inside
+such a call cannot take one until the call returns (an fsync behind FFmpeg's writes, a child
+that waits for a CPU before its exec, easily 50 ms on a loaded machine), and every signal of a
+burst that arrives meanwhile waits too. The kernel then delivers them all at once, lowest
+number first, and which one came first is lost: a SIGTERM and the Ctrl-C after it would be
+reported as Ctrl-C. While another thread makes the call, the main thread waits in a way any
+signal interrupts, and takes each one the moment it arrives."""
 
 from __future__ import annotations
 
 import os
 import queue
-import signal
 import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ._signals import STOP_SIGNALS
+from ._signals import side_threads
 
 T = TypeVar("T")
 
@@ -46,14 +45,19 @@ class _Worker:
     def __init__(self) -> None:
         self.calls: queue.SimpleQueue[_Call] = queue.SimpleQueue()
         self.pid = os.getpid()
-        threading.Thread(target=self._serve, name="rproxy blocking calls", daemon=True).start()
+        self.thread = threading.Thread(target=self._serve, name="rproxy blocking calls",
+                                       daemon=True)
+
+    def start(self) -> None:
+        # Stop signals are the main thread's to take (side_threads() says why). Also: one
+        # given to this thread would be taken late whenever it is inside a call, and once
+        # rproxy blocks them for good in the main thread (its outcome is final) this thread
+        # would take a late one during Python's shutdown, which gives them their default
+        # actions back, and die of it.
+        with side_threads():
+            self.thread.start()
 
     def _serve(self) -> None:
-        # Stop signals are the main thread's to take. One given to this thread would be taken
-        # late whenever it is inside a call, and once rproxy blocks them for good in the main
-        # thread (its outcome is final) this thread would take a late one during Python's
-        # shutdown, which gives them their default actions back, and die of it.
-        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
         while True:
             self.calls.get().run()
 
@@ -67,6 +71,7 @@ def _worker() -> _Worker:
     with _START:
         if _WORKER is None or _WORKER.pid != os.getpid():  # a forked child has no such thread
             _WORKER = _Worker()
+            _WORKER.start()
         return _WORKER
 
 

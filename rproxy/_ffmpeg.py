@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import functools
 import math
 import os
@@ -21,6 +20,7 @@ from typing import IO
 from . import _signals
 from ._blocking import outside_main
 from ._errors import FFmpegNotFoundError
+from ._libc import LIBC
 from ._signals import Interrupted
 
 ENV_FFMPEG = "RPROXY_FFMPEG"
@@ -109,8 +109,9 @@ def _child_setup(parent: int) -> None:
     # (_signals.spawning); the exec gives FFmpeg the default actions again (a user's `kill`
     # must still stop it), and from setsid() on the terminal's signals are not its own.
     os.setsid()
-    with contextlib.suppress(Exception):
-        ctypes.CDLL(None, use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    if LIBC is not None:
+        with contextlib.suppress(Exception):
+            LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:
         os._exit(1)
 
@@ -264,14 +265,15 @@ def run_ffmpeg(
             reader = threading.Thread(target=_read_progress, name="rproxy ffmpeg progress",
                                       args=(proc.stdout.fileno(), on_progress, exited),
                                       daemon=True)
-            reader.start()
             # A timer, not wait(timeout=...): that polls with sleeps of up to 50 ms, which
             # would add to every clip; a plain wait() returns the moment ffmpeg exits.
             expired = threading.Event()
             timer = threading.Timer(_timer_seconds(timeout_s), _expire, args=(proc, expired))
             timer.daemon = True
-            timer.start()
             try:
+                with _signals.side_threads():
+                    reader.start()
+                    timer.start()
                 proc.wait()
             finally:
                 timer.cancel()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 from . import _signals as interrupts
 from ._blocking import outside_main
+from ._libc import LIBC
 
 if TYPE_CHECKING:  # doit loads this module's DB plugin at its start: keep it light
     from pydantic import BaseModel
@@ -139,18 +140,6 @@ _RENAME_EXCL = 4  # macOS stdio.h, for renamex_np
 _AT_FDCWD = -100
 
 
-def _libc() -> ctypes.CDLL | None:
-    # The process's own symbols, which hold the C library's: find_library("c") would run
-    # ldconfig in a child process, at every start.
-    try:
-        return ctypes.CDLL(None, use_errno=True)
-    except OSError:
-        return None
-
-
-_LIBC = _libc()
-
-
 def rename_noreplace(source: Path | str, target: Path | str) -> None:
     """Rename `source` to `target`, raising FileExistsError instead of replacing a file that is
     there (one that appeared after every check, while FFmpeg was writing). The kernel decides,
@@ -164,11 +153,11 @@ def rename_noreplace(source: Path | str, target: Path | str) -> None:
 
 
 def _rename_noreplace(src: bytes, dst: bytes) -> None:
-    if _LIBC is not None:
-        if sys.platform.startswith("linux") and hasattr(_LIBC, "renameat2"):
-            result = _LIBC.renameat2(_AT_FDCWD, src, _AT_FDCWD, dst, _RENAME_NOREPLACE)
-        elif sys.platform == "darwin" and hasattr(_LIBC, "renamex_np"):
-            result = _LIBC.renamex_np(src, dst, _RENAME_EXCL)
+    if LIBC is not None:
+        if sys.platform.startswith("linux") and hasattr(LIBC, "renameat2"):
+            result = LIBC.renameat2(_AT_FDCWD, src, _AT_FDCWD, dst, _RENAME_NOREPLACE)
+        elif sys.platform == "darwin" and hasattr(LIBC, "renamex_np"):
+            result = LIBC.renamex_np(src, dst, _RENAME_EXCL)
         else:
             result = None
         if result == 0:

@@ -203,6 +203,7 @@ class Run:
         if not start.ok:
             return start
         clip = plan.clips[index]
+        interrupts.leave_to_main_thread()  # a doit -P thread worker
         with self._idle:
             self._active += 1
         try:

@@ -15,12 +15,20 @@ few microseconds apart arrives together whenever the main thread is busy in C or
 GIL. So the handlers also keep a wakeup pipe (`signal.set_wakeup_fd`), into which the C-level
 handler writes each signal's number the moment it arrives: the first byte is the first signal.
 
+The kernel has two ways to hand a later signal over first, when the main thread waits for a CPU
+(a loaded machine) at the moment a signal reaches it: it can give the next one to another
+thread, or stack it on top of the first, whose C-level handler has not run yet. So only the
+main thread takes stop signals (`side_threads()`), and while one's C-level handler runs the
+kernel holds the others back (`_handle`). What is left: signals that all wait for the main
+thread to get a CPU reach it together, and the kernel gives them lowest number first.
+
 The state is per process, as signal handlers are; `handling()` installs and restores it."""
 
 from __future__ import annotations
 
 import _thread
 import contextlib
+import ctypes
 import os
 import signal
 import sys
@@ -28,6 +36,8 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from types import FrameType
+
+from ._libc import LIBC
 
 # Ctrl-C, `kill`, and the terminal closing (an ssh session dropped at 2 a.m.) all stop a run
 # the same way: ffmpeg stopped, no partial file, the result written.
@@ -287,7 +297,12 @@ def _raise_soon(signum: int) -> None:
     # in the helper thread would not wake the main thread from a wait (a sleep, doit's queue).
     main = threading.main_thread().ident
     if main is not None:  # always, once the thread runs
-        _thread.start_new_thread(signal.pthread_kill, (main, signum))
+        _thread.start_new_thread(_signal_main, (main, signum))
+
+
+def _signal_main(main: int, signum: int) -> None:
+    leave_to_main_thread()  # this thread lives a few microseconds; then none can come here
+    signal.pthread_kill(main, signum)
 
 
 def _after_fork() -> None:
@@ -351,13 +366,44 @@ def _catch_dropped_interrupts() -> Callable[[sys.UnraisableHookArgs], object]:
     return previous
 
 
+class _Sigaction(ctypes.Structure):
+    """struct sigaction as Linux's C libraries (glibc, musl) lay it out on x86-64 and arm64."""
+
+    _fields_ = [("handler", ctypes.c_void_p),
+                ("mask", ctypes.c_ulong * (128 // ctypes.sizeof(ctypes.c_ulong))),
+                ("flags", ctypes.c_int),
+                ("restorer", ctypes.c_void_p)]
+
+
+_HOLDS_OTHERS = (LIBC is not None and sys.platform.startswith("linux")
+                 and os.uname().machine in ("x86_64", "aarch64"))
+
+
+def _handle(signum: int) -> None:
+    """Handle `signum` with _on_signal; and while Python's C-level handler for it runs, the
+    kernel holds the other stop signals back (Python installs it with an empty mask). Else a
+    signal arriving then is stacked on top and its C-level handler runs first: the main thread
+    can lose its CPU just as the kernel hands it a signal, and the next signal of the burst,
+    40 ms later, would read as the first."""
+    signal.signal(signum, _on_signal)
+    if not _HOLDS_OTHERS:
+        return
+    assert LIBC is not None
+    action = _Sigaction()
+    if LIBC.sigaction(signum, None, ctypes.byref(action)) != 0:
+        return
+    for other in STOP_SIGNALS:
+        LIBC.sigaddset(ctypes.byref(action.mask), int(other))
+    LIBC.sigaction(signum, ctypes.byref(action), None)
+
+
 def install() -> None:
     """Handle the stop signals this way for the rest of the process (doit's own process)."""
     if _in_main_thread():
         _catch_dropped_interrupts()
         _open_pipe()
         for signum in _handled():
-            signal.signal(signum, _on_signal)
+            _handle(signum)
 
 
 @contextlib.contextmanager
@@ -379,7 +425,7 @@ def handling(*, final: bool = False) -> Iterator[None]:
         previous_hook = _catch_dropped_interrupts()
         previous_fd = _open_pipe()
     for signum in _handled():
-        signal.signal(signum, _on_signal)
+        _handle(signum)
     _STATE.installed += 1
     try:
         yield
@@ -433,6 +479,32 @@ def spawning() -> Iterator[None]:
         yield
     finally:
         state.spawning -= 1
+
+
+@contextlib.contextmanager
+def side_threads() -> Iterator[None]:
+    """Threads started within the block never take a stop signal. The kernel gives a signal
+    sent to the process to a thread that does not block it. It prefers the main thread, but not
+    while the main thread waits for a CPU with an earlier signal pending: then a later signal
+    of the burst goes to another thread, and on a second CPU its handler can run first, so the
+    later signal reads as the first.
+
+    Blocked around the start, not by the thread itself: a thread inherits its starter's mask,
+    so it has no moment without them blocked. Leaving the block may raise an interrupt that
+    arrived meanwhile, once the threads have started."""
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+
+
+def leave_to_main_thread() -> None:
+    """In a thread rproxy did not start (doit's -P thread workers, which run clips): block the
+    stop signals here for good, for the reason side_threads() gives. A no-op in the main
+    thread."""
+    if not _in_main_thread():
+        signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
 
 
 def block_for_good() -> None:
