@@ -601,6 +601,19 @@ def run_python(code: str) -> subprocess.CompletedProcess[str]:
                           timeout=DEADLINE_S)
 
 
+@contextlib.contextmanager
+def python_child(code: str) -> Iterator[subprocess.Popen[str]]:
+    """`code` running in a Python process of its own, its stdout a pipe of text; killed if it
+    still runs when the block ends."""
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 # Code whose exceptions Python drops ("Exception ignored in"): a stop signal handled there
 # must still interrupt, without a traceback. Each runs inside the handling() block of the
 # API, and delivers SIGTERM to itself from inside that code (raise_signal runs the handler
@@ -730,8 +743,7 @@ def test_the_first_signal_of_a_burst_wins_while_a_call_cannot_be_interrupted(
             "    print('not interrupted')\n"
             "except interrupts.Interrupted as exc:\n"
             "    print(exc)\n")
-    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-    try:
+    with python_child(code) as proc:
         assert proc.stdout is not None
         assert proc.stdout.readline() == "inside\n"
         # A service stopped, then its terminal closed: SIGTERM, then SIGHUP 50 ms later.
@@ -739,10 +751,6 @@ def test_the_first_signal_of_a_burst_wins_while_a_call_cannot_be_interrupted(
         time.sleep(0.05)
         os.kill(proc.pid, signal.SIGHUP)
         out, _ = proc.communicate(timeout=DEADLINE_S)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
     assert out == f"interrupted by {first}\n"
 
 
@@ -771,8 +779,7 @@ def test_a_signal_arriving_before_the_first_ones_handler_ran_does_not_overtake_i
             "    print(exc)\n")
     outcomes: list[str] = []
     for _ in range(60):  # until the moment was caught 3 times (a third of the tries here)
-        proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
-        try:
+        with python_child(code) as proc:
             assert proc.stdout is not None
             assert proc.stdout.readline() == "ready\n"
             os.kill(proc.pid, signal.SIGTERM)
@@ -785,10 +792,6 @@ def test_a_signal_arriving_before_the_first_ones_handler_ran_does_not_overtake_i
                 os.kill(proc.pid, signal.SIGHUP)
             os.kill(proc.pid, signal.SIGCONT)
             out, _ = proc.communicate(timeout=DEADLINE_S)
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
         if caught:
             outcomes.append(out)
             if len(outcomes) == 3:
