@@ -114,6 +114,9 @@ def _child_setup(parent: int) -> None:
             LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
     if os.getppid() != parent:
         os._exit(1)
+    # Started by a thread that leaves the stop signals to rproxy's main thread (a doit -P
+    # thread worker): FFmpeg inherits the mask, and is its own process, to be stopped by them.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _signals.STOP_SIGNALS)
 
 
 # FFmpeg's progress lines are short ("out_time_us=41000000"); anything longer is not one.

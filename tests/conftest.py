@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -68,6 +69,25 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]
         report.outcome = "failed"
         report.longrepr = (f"CI=true and the shared media is missing, so this test fails "
                            f"instead of skipping: {reason}")
+
+
+@pytest.fixture(autouse=True)
+def stop_signals_not_ignored() -> Iterator[None]:
+    """Every test starts its processes with the stop signals handled, whatever pytest was
+    started with: a signal ignored at exec stays ignored in the child (`cmd &` in a script
+    ignores SIGINT, `nohup` SIGHUP), and rproxy rightly keeps it ignored, so a test's Ctrl-C
+    would reach nothing."""
+    ignored = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+               if signal.getsignal(s) is signal.SIG_IGN}
+    for signum in ignored:
+        # A handler, unlike SIG_IGN, is reset to the default action by exec.
+        signal.signal(signum, signal.default_int_handler if signum == signal.SIGINT
+                      else lambda *_: None)
+    try:
+        yield
+    finally:
+        for signum, handler in ignored.items():
+            signal.signal(signum, handler)
 
 
 @pytest.fixture(autouse=True)
