@@ -301,7 +301,10 @@ def _raise_soon(signum: int) -> None:
 
 
 def _signal_main(main: int, signum: int) -> None:
-    leave_to_main_thread()  # this thread lives a few microseconds; then none can come here
+    # This thread lives a few microseconds; then no stop signal can come here. Blocked
+    # directly: asking threading which thread this is would register a dummy Thread object
+    # for it, one per call, that is never removed.
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
     signal.pthread_kill(main, signum)
 
 
