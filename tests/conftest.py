@@ -112,13 +112,18 @@ def wait_until(predicate: Callable[[], bool], what: str, timeout: float) -> None
         time.sleep(0.005)
 
 
+def process_state(pid: int) -> str | None:
+    """The kernel's letter for what `pid` does now (R, S, T: stopped, Z: ended, not reaped),
+    or None when it is gone."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return None
+
+
 def alive(pid: int) -> bool:
     """True while `pid` runs (a zombie nobody reaped counts as dead)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state not in ("Z", "X")
+    return process_state(pid) not in (None, "Z", "X")
 
 
 def make_clip(

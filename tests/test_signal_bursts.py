@@ -43,7 +43,7 @@ import pytest
 from rproxy import JobSpec, execute_multi_job_spec
 from rproxy._ffmpeg import ffmpeg_binary
 
-from .conftest import alive, make_clip, wait_until
+from .conftest import alive, make_clip, process_state, wait_until
 
 FAKES = Path(__file__).resolve().parent / "fakes"
 MARKED = FAKES / "ffmpeg_marked"
@@ -766,11 +766,10 @@ def test_a_signal_arriving_before_the_first_ones_handler_ran_does_not_overtake_i
             assert proc.stdout.readline() == "ready\n"
             os.kill(proc.pid, signal.SIGTERM)
             os.kill(proc.pid, signal.SIGSTOP)
-            status = Path(f"/proc/{proc.pid}/status")
             # Stopped; or ended, when this process lost its CPU between the two signals.
-            wait_until(lambda status=status: "\nState:\tT" in status.read_text()
-                       or "\nState:\tZ" in status.read_text(), "the stop", DEADLINE_S)
-            caught = ("\nState:\tT" in status.read_text()
+            wait_until(lambda pid=proc.pid: process_state(pid) in ("T", "Z"), "the stop",
+                       DEADLINE_S)
+            caught = (process_state(proc.pid) == "T"
                       and signal.SIGTERM in blocked_stops(proc.pid))
             if caught:
                 os.kill(proc.pid, signal.SIGHUP)
